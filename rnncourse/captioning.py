@@ -1,0 +1,374 @@
+"""Image captioning on generated scenes: a CNN encoder and an LSTM decoder that the
+image conditions, with greedy and beam search, then "show, attend and tell".
+
+[003] conditions a vanilla RNN on the image's CNN feature vector ``v`` by one extra
+term in its step:
+
+    before:  h = tanh(W_xh x + W_hh h)
+    now:     h = tanh(W_xh x + W_hh h + W_ih v)
+
+``Captioner`` does the same with an LSTM: every gate sees ``W_ih v`` (we feed the
+concatenation ``[x_t, v]``, whose weight matrix is ``[W_xh | W_ih]``), and ``v``
+also sets the initial state ``h_0, c_0``. Sampling stops at ``<END>``; a caption's
+log-probability is the sum of its words' log-probabilities, ``<END>`` included
+(the slides print "logprob: -7.61").
+
+``AttentionCaptioner`` follows Xu et al., "Show, Attend and Tell" (ICML 2015) [002]:
+instead of one vector, the decoder looks at the CNN's spatial grid ``a_1..a_L`` and at
+each word computes weights ``alpha_t = softmax_l(w^T tanh(W_a a_l + W_ha h_{t-1}))``,
+the context ``z_t = sum_l alpha_tl a_l``, and feeds ``[x_t, z_t]`` to the LSTM. The
+weights are returned per word, to be drawn over the image.
+
+Both models expose ``encode`` / ``init_state`` / ``step``, so ``greedy``,
+``beam_search`` and ``caption_logprob`` work for either. Train and ship with
+``python -m rnncourse.captioning train --model plain`` (or ``attention``).
+"""
+
+import argparse
+import time
+from typing import NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnncourse.data import scenes as sc
+
+__all__ = ["SceneCNN", "Captioner", "AttentionCaptioner", "Caption", "greedy",
+           "beam_search", "caption_logprob", "train_captioner", "evaluate_captions",
+           "TEST_SEED", "main"]
+
+TEST_SEED = 10_000  # test scenes: make_scenes(n, TEST_SEED); training uses other seeds
+_START, _END, _PAD = (sc.WORDS.index(w) for w in (sc.START, sc.END, sc.PAD))
+
+
+class SceneCNN(nn.Module):
+    """Three 3x3 conv layers and two 2x2 max-pools: ``(N, 3, S, S) -> (N, C, S/4, S/4)``.
+
+    Two coordinate channels (x and y in [-1, 1]) are appended to the image, so each
+    grid cell's features say where it is: attention's weighted sum keeps the position.
+    """
+
+    def __init__(self, channels: int = 32):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(5, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, channels, 3, padding=1), nn.ReLU(),
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ValueError(f"expected images of shape (N, 3, S, S), got {tuple(images.shape)}")
+        N, _, S, _ = images.shape
+        ramp = torch.linspace(-1, 1, S, device=images.device, dtype=images.dtype)
+        ys, xs = torch.meshgrid(ramp, ramp, indexing="ij")
+        coords = torch.stack([xs, ys]).expand(N, 2, S, S)
+        return self.net(torch.cat([images, coords], dim=1))  # (N, C, S/4, S/4)
+
+
+class Captioner(nn.Module):
+    """CNN + LSTM decoder conditioned on ``v`` at every step and through ``h_0, c_0``.
+
+    Shapes: images ``(N, 3, S, S)``, words ``(N, T)`` ids into ``scenes.WORDS`` (size V),
+    ``v`` ``(N, F)``, hidden ``(N, H)``, logits ``(N, T, V)``.
+    """
+
+    def __init__(self, image_size: int = 32, embed: int = 32, features: int = 128,
+                 hidden: int = 128, channels: int = 32):
+        super().__init__()
+        self.config = dict(image_size=image_size, embed=embed, features=features,
+                           hidden=hidden, channels=channels)
+        V, grid = len(sc.WORDS), image_size // 4
+        self.cnn = SceneCNN(channels)
+        self.to_v = nn.Linear(channels * grid * grid, features)  # keeps where things are
+        self.embed = nn.Embedding(V, embed)
+        self.init_h, self.init_c = nn.Linear(features, hidden), nn.Linear(features, hidden)
+        # weight_ih_l0 is [W_xh | W_ih]: input [x_t, v] (gate order i, f, g, o)
+        self.lstm = nn.LSTM(embed + features, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, V)
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """The image vector ``v`` ``(N, F)``."""
+        return torch.relu(self.to_v(self.cnn(images).flatten(1)))
+
+    def init_state(self, v: torch.Tensor) -> tuple:
+        return torch.tanh(self.init_h(v)), self.init_c(v)  # (N, H) each
+
+    def step(self, words: torch.Tensor, state: tuple, v: torch.Tensor) -> tuple:
+        """One word ``(N,)`` in: logits ``(N, V)``, the new state, and no attention."""
+        x = torch.cat([self.embed(words), v], dim=1)[:, None]  # (N, 1, E + F)
+        h, c = state
+        out, (h, c) = self.lstm(x, (h[None].contiguous(), c[None].contiguous()))
+        return self.out(out[:, 0]), (h[0], c[0]), None
+
+    def forward(self, images: torch.Tensor, words: torch.Tensor) -> tuple:
+        """Teacher forcing: logits ``(N, T, V)`` for the next word after each of ``words``."""
+        v = self.encode(images)
+        h, c = self.init_state(v)
+        x = torch.cat([self.embed(words), v[:, None].expand(-1, words.shape[1], -1)], dim=2)
+        out, _ = self.lstm(x, (h[None], c[None]))  # (N, T, H)
+        return self.out(out), None
+
+
+class AttentionCaptioner(nn.Module):
+    """Show, attend and tell: an LSTM that attends over the CNN grid at every word.
+
+    Shapes: grid ``a`` ``(N, L, C)`` with ``L = (S/4)^2`` cells, weights ``alpha``
+    ``(N, T, L)`` summing to one over ``L``.
+    """
+
+    def __init__(self, image_size: int = 32, embed: int = 32, attention: int = 64,
+                 hidden: int = 128, channels: int = 32):
+        super().__init__()
+        self.config = dict(image_size=image_size, embed=embed, attention=attention,
+                           hidden=hidden, channels=channels)
+        V = len(sc.WORDS)
+        self.cnn = SceneCNN(channels)
+        self.embed = nn.Embedding(V, embed)
+        self.W_a = nn.Linear(channels, attention)
+        self.W_ha = nn.Linear(hidden, attention, bias=False)
+        self.w = nn.Linear(attention, 1, bias=False)
+        self.init_h, self.init_c = nn.Linear(channels, hidden), nn.Linear(channels, hidden)
+        self.cell = nn.LSTMCell(embed + channels, hidden)
+        self.out = nn.Linear(hidden + channels, V)
+
+    def encode(self, images: torch.Tensor) -> tuple:
+        """The grid ``a`` ``(N, L, C)`` and its projection ``W_a a`` ``(N, L, A)``."""
+        a = self.cnn(images).flatten(2).transpose(1, 2)  # (N, L, C)
+        return a, self.W_a(a)
+
+    def init_state(self, memory: tuple) -> tuple:
+        mean = memory[0].mean(dim=1)  # (N, C)
+        return torch.tanh(self.init_h(mean)), self.init_c(mean)
+
+    def step(self, words: torch.Tensor, state: tuple, memory: tuple) -> tuple:
+        """One word ``(N,)`` in: logits ``(N, V)``, the new state, weights ``alpha`` ``(N, L)``."""
+        a, keys = memory
+        h, c = state
+        scores = self.w(torch.tanh(keys + self.W_ha(h)[:, None])).squeeze(2)  # (N, L)
+        alpha = torch.softmax(scores, dim=1)
+        z = (alpha[:, :, None] * a).sum(dim=1)  # (N, C)
+        h, c = self.cell(torch.cat([self.embed(words), z], dim=1), (h, c))
+        return self.out(torch.cat([h, z], dim=1)), (h, c), alpha
+
+    def forward(self, images: torch.Tensor, words: torch.Tensor) -> tuple:
+        """Teacher forcing: logits ``(N, T, V)`` and weights ``(N, T, L)``."""
+        memory = self.encode(images)
+        state = self.init_state(memory)
+        logits, alphas = [], []
+        for t in range(words.shape[1]):
+            out, state, alpha = self.step(words[:, t], state, memory)
+            logits.append(out)
+            alphas.append(alpha)
+        return torch.stack(logits, dim=1), torch.stack(alphas, dim=1)
+
+
+class Caption(NamedTuple):
+    """A generated caption: its text, word ids (``<END>`` last when it ended), total
+    log-probability, and attention weights ``(T, L)`` per generated word (or None)."""
+    text: str
+    ids: list
+    logprob: float
+    attention: np.ndarray | None
+
+
+def _as_batch(images) -> torch.Tensor:
+    images = torch.as_tensor(images, dtype=torch.float32)
+    return images[None] if images.ndim == 3 else images
+
+
+def _take(x, index: torch.Tensor):
+    """Rows ``index`` of a tensor, or of every tensor in a tuple."""
+    if isinstance(x, tuple):
+        return tuple(_take(t, index) for t in x)
+    return x.index_select(0, index)
+
+
+@torch.no_grad()
+def greedy(model: nn.Module, images, max_len: int = 16) -> list:
+    """The most likely next word at each step until ``<END>``, for each image ``(N, 3, S, S)``."""
+    device = next(model.parameters()).device
+    images = _as_batch(images).to(device)
+    memory = model.encode(images)
+    state = model.init_state(memory)
+    N = images.shape[0]
+    words = torch.full((N,), _START, dtype=torch.long, device=device)
+    done = torch.zeros(N, dtype=torch.bool, device=device)
+    ids, logps, alphas = [], torch.zeros(N, device=device), []
+    for _ in range(max_len):
+        logits, state, alpha = model.step(words, state, memory)
+        logp = torch.log_softmax(logits, dim=1)
+        words = logp.argmax(dim=1)
+        logps += torch.where(done, 0.0, logp.gather(1, words[:, None])[:, 0])
+        ids.append(words)
+        alphas.append(alpha)
+        done |= words == _END
+        if done.all():
+            break
+    ids = torch.stack(ids, dim=1).tolist()
+    captions = []
+    for n in range(N):
+        row = ids[n][:ids[n].index(_END) + 1] if _END in ids[n] else ids[n]
+        att = None if alphas[0] is None else torch.stack([a[n] for a in alphas[:len(row)]]).cpu().numpy()
+        captions.append(Caption(sc.decode(row), row, float(logps[n]), att))
+    return captions
+
+
+@torch.no_grad()
+def beam_search(model: nn.Module, image, beam: int = 3, max_len: int = 16) -> Caption:
+    """The caption of highest total log-probability among those beam search finds.
+
+    Keeps the ``beam`` best partial captions; one that emits ``<END>`` is finished.
+    Stops when no partial caption can beat the best finished one (log-probabilities
+    only fall as words are added). With ``beam=1`` this is exactly ``greedy``.
+    """
+    if beam < 1:
+        raise ValueError(f"expected beam >= 1, got {beam}")
+    device = next(model.parameters()).device
+    memory = model.encode(_as_batch(image).to(device))
+    state = model.init_state(memory)
+    alive = [([_START], 0.0, [])]  # (ids, logprob, attention rows)
+    finished = []
+    for _ in range(max_len):
+        rows = torch.zeros(len(alive), dtype=torch.long, device=device)
+        last = torch.tensor([ids[-1] for ids, _, _ in alive], device=device)
+        logits, state, alpha = model.step(last, state, _take(memory, rows))
+        total = torch.tensor([s for _, s, _ in alive], device=device)[:, None] \
+            + torch.log_softmax(logits, dim=1)  # (B, V)
+        scores, flat = total.flatten().topk(min(beam, total.numel()))
+        V = total.shape[1]
+        keep, next_alive = [], []
+        for score, index in zip(scores.tolist(), flat.tolist()):
+            b, word = divmod(index, V)
+            ids, _, att = alive[b]
+            att = att + ([] if alpha is None else [alpha[b].cpu().numpy()])
+            if word == _END:
+                finished.append((ids + [word], score, att))
+            else:
+                keep.append(b)
+                next_alive.append((ids + [word], score, att))
+        alive = next_alive
+        best_done = max((s for _, s, _ in finished), default=-np.inf)
+        if not alive or len(finished) >= beam or max(s for _, s, _ in alive) <= best_done:
+            break
+        state = _take(state, torch.tensor(keep, device=device))
+    ids, score, att = max(finished or alive, key=lambda f: f[1])
+    return Caption(sc.decode(ids), ids[1:], score, np.stack(att) if att else None)
+
+
+def caption_logprob(model: nn.Module, images, words) -> torch.Tensor:
+    """Log-probability ``(N,)`` of each caption ``words`` ``(N, T)`` (``<START> ... <END>``,
+    padded with ``<PAD>``) given its image: the sum over its words and ``<END>``."""
+    images = _as_batch(images)
+    words = torch.as_tensor(words, dtype=torch.long)
+    logits, _ = model(images, words[:, :-1])
+    logp = torch.log_softmax(logits, dim=2).gather(2, words[:, 1:, None])[:, :, 0]  # (N, T-1)
+    return (logp * (words[:, 1:] != _PAD)).sum(dim=1)
+
+
+def _loss(model, images, words):
+    logits, _ = model(images, words[:, :-1])
+    return F.cross_entropy(logits.flatten(0, 1), words[:, 1:].flatten(), ignore_index=_PAD)
+
+
+def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: float = 2e-3,
+                    seed: int = 0, scenes: list | None = None, log_every: int = 0) -> list:
+    """Adam on cross-entropy with teacher forcing; returns the loss of every step.
+
+    Each step draws ``batch_size`` fresh scenes (seeded by ``seed``), or, when
+    ``scenes`` is given, a batch from that fixed list (a caption drawn anew each time).
+    """
+    rng = np.random.default_rng(seed)
+    device = next(model.parameters()).device
+    image_size = model.config["image_size"]
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps, pct_start=0.1)
+    model.train()
+    losses = []
+    for step in range(steps):
+        if scenes is None:
+            batch = [sc.sample_scene(rng, image_size) for _ in range(batch_size)]
+        else:
+            batch = [scenes[i] for i in rng.integers(len(scenes), size=min(batch_size, len(scenes)))]
+        images, words = sc.caption_batch(batch, rng)
+        loss = _loss(model, torch.from_numpy(images).to(device), torch.from_numpy(words).to(device))
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        losses.append(loss.item())
+        if log_every and (step + 1) % log_every == 0:
+            print(f"step {step + 1}/{steps}  loss {np.mean(losses[-log_every:]):.4f}", flush=True)
+    model.eval()
+    return losses
+
+
+def evaluate_captions(model: nn.Module, scenes: list, beam: int = 1) -> dict:
+    """Exact match (the caption is one of the valid ones), best word-overlap F1, and
+    mean log-probability, of greedy (``beam=1``) or beam-search captions."""
+    images = sc.render_batch(scenes)
+    if beam == 1:
+        found = greedy(model, images)
+    else:
+        found = [beam_search(model, image, beam) for image in images]
+    refs = [sc.captions(s) for s in scenes]
+    return dict(exact_match=float(np.mean([c.text in r for c, r in zip(found, refs)])),
+                word_overlap=float(np.mean([sc.word_overlap(c.text, r) for c, r in zip(found, refs)])),
+                mean_logprob=float(np.mean([c.logprob for c in found])))
+
+
+def _train_command(args) -> int:
+    from rnncourse import pretrained
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    cls = Captioner if args.model == "plain" else AttentionCaptioner
+    model = cls(image_size=args.image_size, hidden=args.hidden)
+    start = time.time()
+    losses = train_captioner(model, args.steps, args.batch_size, args.lr, args.seed,
+                             log_every=args.log_every)
+    seconds = time.time() - start
+    test = sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size)
+    metrics = {f"greedy_{k}": v for k, v in evaluate_captions(model, test).items()}
+    metrics.update({f"beam3_{k}": v for k, v in evaluate_captions(model, test, beam=3).items()})
+    print(metrics)
+    name = args.name or f"captioner_{args.model}"
+    pretrained.save(name, model, {
+        "builder": f"rnncourse.captioning:{cls.__name__}",
+        "config": model.config,
+        "command": f"python -m rnncourse.captioning train --model {args.model} --steps {args.steps} "
+                   f"--batch-size {args.batch_size} --lr {args.lr} --seed {args.seed} "
+                   f"--hidden {args.hidden} --threads {args.threads}",
+        "seed": args.seed, "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
+        "data": f"rnncourse.data.scenes, fresh scenes each step, seed {args.seed}",
+        "final_train_loss": float(np.mean(losses[-50:])), "wall_seconds": round(seconds),
+        "device": "cpu", "threads": args.threads,
+        "test": f"{args.test_scenes} scenes make_scenes(n, {TEST_SEED})", "metrics": metrics,
+    })
+    return 0
+
+
+def main(argv: list | None = None) -> int:
+    """``python -m rnncourse.captioning train ...``: train a captioner and ship it."""
+    parser = argparse.ArgumentParser(prog="python -m rnncourse.captioning")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("train", help="train a captioner and save it to rnncourse/pretrained")
+    p.add_argument("--model", choices=["plain", "attention"], default="plain")
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--image-size", type=int, default=32)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--test-scenes", type=int, default=500)
+    p.add_argument("--log-every", type=int, default=100)
+    p.add_argument("--name", default="")
+    args = parser.parse_args(argv)
+    return _train_command(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,279 @@
+"""Scenes the course draws itself: small RGB images of coloured shapes, with captions
+and questions, for image captioning and visual question answering (notebook 11).
+
+No image dataset can be downloaded, so we make one, as the captioning slides of
+[003] and "show, attend and tell" [002] need: each scene is a few circles, squares
+and triangles with a colour, a size and a position, rendered with numpy (a scene
+takes well under a millisecond). Because we know the ground truth, every caption
+and every answer can be checked exactly:
+
+- ``captions(scene)`` lists *all* valid captions ("a red circle left of a blue
+  square", "a blue square right of a red circle", "two green triangles", ...);
+  training picks one at random, evaluation accepts any of them.
+- ``questions(scene)`` lists every question we can ask with its answer and type
+  (``colour``: "what colour is the circle ?", ``count``: "how many squares are
+  there ?", ``spatial``: "is the triangle above the circle ?").
+
+Everything is seeded by a ``numpy.random.Generator``. Coordinates are in pixels,
+``x`` to the right and ``y`` downwards (as in an image), so "above" means smaller y.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from itertools import permutations
+
+import numpy as np
+
+__all__ = [
+    "COLOURS", "SHAPES", "SIZES", "QUESTION_TYPES", "ANSWERS", "WORDS",
+    "PAD", "START", "END", "Shape", "Scene",
+    "sample_scene", "make_scenes", "render", "render_batch",
+    "captions", "sample_caption", "questions", "sample_question",
+    "encode", "decode", "word_overlap",
+    "caption_batch", "question_batch",
+]
+
+# RGB of each colour; a scene jitters them a little so a colour is a range, not a value
+COLOURS = {"red": (215, 45, 40), "green": (50, 175, 70), "blue": (45, 90, 225),
+           "yellow": (235, 205, 40)}
+SHAPES = ("circle", "square", "triangle")
+SIZES = {"small": 0.11, "large": 0.19}  # radius as a fraction of the image side
+BACKGROUND = (28, 28, 32)
+MIN_GAP = 3.0  # pixels (at 32x32) between centres along an axis before we call it left/above
+NUMBERS = ("zero", "one", "two", "three")
+QUESTION_TYPES = ("colour", "count", "spatial")
+ANSWERS = tuple(COLOURS) + NUMBERS + ("yes", "no")
+RELATIONS = {"left of": "right of", "right of": "left of", "above": "below", "below": "above"}
+
+PAD, START, END = "<PAD>", "<START>", "<END>"
+WORDS = (PAD, START, END, "a", "and", ",", "two", "three", "small", "large",
+         *COLOURS, *SHAPES, *(s + "s" for s in SHAPES),
+         "left", "right", "of", "above", "below",
+         "what", "colour", "is", "the", "how", "many", "are", "there", "shapes", "?")
+_INDEX = {w: i for i, w in enumerate(WORDS)}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One shape: its kind, colour, size word and centre ``(x, y)`` in pixels."""
+    shape: str
+    colour: str
+    size: str
+    x: float
+    y: float
+    rgb: tuple = (0, 0, 0)
+
+    @property
+    def radius_fraction(self) -> float:
+        return SIZES[self.size]
+
+    def phrase(self) -> str:
+        return f"a {self.colour} {self.shape}"
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A list of shapes on an ``image_size`` x ``image_size`` canvas."""
+    shapes: tuple
+    image_size: int
+
+    def describe(self) -> str:
+        """Ground truth, one shape per line: ``large red circle at x=12, y=20``."""
+        return "\n".join(f"{s.size} {s.colour} {s.shape} at x={s.x:.0f}, y={s.y:.0f}"
+                         for s in self.shapes)
+
+
+def sample_scene(rng: np.random.Generator, image_size: int = 32, max_shapes: int = 3) -> Scene:
+    """A scene of 1..``max_shapes`` shapes that do not overlap and stay inside the image."""
+    if not 1 <= max_shapes <= 3:
+        raise ValueError(f"expected max_shapes in 1..3, got {max_shapes}")
+    if image_size < 16:
+        raise ValueError(f"expected image_size >= 16, got {image_size}")
+    n = int(rng.integers(1, max_shapes + 1))
+    while True:  # rejection sampling; three shapes fit easily, so this ends fast
+        placed = []
+        for _ in range(n):
+            size = ("small", "large")[int(rng.integers(2))]
+            r = SIZES[size] * image_size
+            x, y = rng.uniform(r + 1, image_size - r - 1, size=2)
+            colour = tuple(COLOURS)[int(rng.integers(len(COLOURS)))]
+            jitter = rng.integers(-20, 21, size=3)
+            rgb = tuple(int(c) for c in np.clip(np.array(COLOURS[colour]) + jitter, 0, 255))
+            placed.append(Shape(SHAPES[int(rng.integers(len(SHAPES)))], colour, size,
+                                float(x), float(y), rgb))
+        if all(_apart(a, b, image_size) for i, a in enumerate(placed) for b in placed[i + 1:]):
+            return Scene(tuple(placed), image_size)
+
+
+def _apart(a: Shape, b: Shape, image_size: int) -> bool:
+    reach = (a.radius_fraction + b.radius_fraction) * image_size + 1.5
+    gap = MIN_GAP * image_size / 32
+    # no overlap, and one axis clearly separates them (so a relation is always visible)
+    return (np.hypot(a.x - b.x, a.y - b.y) >= reach
+            and max(abs(a.x - b.x), abs(a.y - b.y)) >= gap)
+
+
+def make_scenes(n: int, seed: int, image_size: int = 32, max_shapes: int = 3) -> list:
+    """``n`` scenes drawn from a generator seeded with ``seed`` (the same seed, the same scenes)."""
+    rng = np.random.default_rng(seed)
+    return [sample_scene(rng, image_size, max_shapes) for _ in range(n)]
+
+
+def _mask(shape: Shape, X: np.ndarray, Y: np.ndarray, image_size: int) -> np.ndarray:
+    r = shape.radius_fraction * image_size
+    dx, dy = X - shape.x, Y - shape.y
+    if shape.shape == "circle":
+        return dx ** 2 + dy ** 2 <= r ** 2
+    if shape.shape == "square":
+        return (np.abs(dx) <= 0.85 * r) & (np.abs(dy) <= 0.85 * r)
+    # triangle pointing up: apex at y - r, base at y + 0.8 r, half-width growing to r
+    depth = (dy + r) / (1.8 * r)
+    return (depth >= 0) & (depth <= 1) & (np.abs(dx) <= depth * r)
+
+
+def render(scene: Scene, supersample: int = 3) -> np.ndarray:
+    """The scene as an ``(S, S, 3)`` uint8 image, anti-aliased by ``supersample``."""
+    S, k = scene.image_size, supersample
+    coords = (np.arange(S * k) + 0.5) / k  # sub-pixel centres, in pixels
+    X, Y = np.meshgrid(coords, coords)  # (S k, S k), Y grows downwards
+    canvas = np.empty((S * k, S * k, 3), dtype=np.float32)
+    canvas[:] = BACKGROUND
+    for shape in scene.shapes:
+        canvas[_mask(shape, X, Y, S)] = shape.rgb
+    image = canvas.reshape(S, k, S, k, 3).mean(axis=(1, 3))  # average each k x k block
+    return np.round(image).astype(np.uint8)
+
+
+def render_batch(scenes: list) -> np.ndarray:
+    """Images of ``scenes`` as a float32 array ``(N, 3, S, S)`` with values in [0, 1]."""
+    return np.stack([render(s) for s in scenes]).transpose(0, 3, 1, 2).astype(np.float32) / 255
+
+
+def _relation(a: Shape, b: Shape) -> str:
+    """Where ``a`` is relative to ``b``, along the axis that separates them more."""
+    dx, dy = a.x - b.x, a.y - b.y
+    if abs(dx) >= abs(dy):
+        return "left of" if dx < 0 else "right of"
+    return "above" if dy < 0 else "below"
+
+
+def _group_phrase(colour: str, shape: str, count: int) -> str:
+    return f"a {colour} {shape}" if count == 1 else f"{NUMBERS[count]} {colour} {shape}s"
+
+
+def captions(scene: Scene) -> list:
+    """Every valid caption of ``scene`` (sorted, without ``<END>``)."""
+    shapes = scene.shapes
+    if len(shapes) == 1:
+        s = shapes[0]
+        return sorted([s.phrase(), f"a {s.size} {s.colour} {s.shape}"])
+    groups = Counter((s.colour, s.shape) for s in shapes)
+    if len(shapes) == 2 and len(groups) == 2:
+        a, b = shapes
+        rel = _relation(a, b)
+        return sorted([f"{a.phrase()} {rel} {b.phrase()}", f"{b.phrase()} {RELATIONS[rel]} {a.phrase()}"])
+    parts = [_group_phrase(c, s, k) for (c, s), k in groups.items()]
+    found = set()
+    for order in permutations(parts):
+        found.add(order[0] if len(order) == 1 else
+                  " , ".join(order[:-1]) + " and " + order[-1])
+    return sorted(found)
+
+
+def sample_caption(scene: Scene, rng: np.random.Generator) -> str:
+    """One of the valid captions, chosen uniformly."""
+    options = captions(scene)
+    return options[int(rng.integers(len(options)))]
+
+
+def questions(scene: Scene) -> list:
+    """Every question about ``scene``, as ``(question, answer, type)`` triples."""
+    shapes = scene.shapes
+    kinds = Counter(s.shape for s in shapes)
+    unique = [s for s in shapes if kinds[s.shape] == 1]  # "the circle" must mean one shape
+    found = [(f"what colour is the {s.shape} ?", s.colour, "colour") for s in unique]
+    found += [(f"how many {k}s are there ?", NUMBERS[kinds[k]], "count") for k in SHAPES]
+    colours = Counter(s.colour for s in shapes)
+    found += [(f"how many {c} shapes are there ?", NUMBERS[colours[c]], "count") for c in COLOURS]
+    gap = MIN_GAP * scene.image_size / 32
+    for a in unique:
+        for b in unique:
+            if a is b:
+                continue
+            if abs(a.x - b.x) >= gap:
+                for rel, truth in (("left of", a.x < b.x), ("right of", a.x > b.x)):
+                    found.append((f"is the {a.shape} {rel} the {b.shape} ?",
+                                  "yes" if truth else "no", "spatial"))
+            if abs(a.y - b.y) >= gap:
+                for rel, truth in (("above", a.y < b.y), ("below", a.y > b.y)):
+                    found.append((f"is the {a.shape} {rel} the {b.shape} ?",
+                                  "yes" if truth else "no", "spatial"))
+    return found
+
+
+def sample_question(scene: Scene, rng: np.random.Generator) -> tuple:
+    """A question about ``scene``: first a type (uniform among those that can be
+    asked), then a question of that type (uniform)."""
+    options = questions(scene)
+    types = sorted({t for _, _, t in options}, key=QUESTION_TYPES.index)
+    qtype = types[int(rng.integers(len(types)))]
+    of_type = [q for q in options if q[2] == qtype]
+    return of_type[int(rng.integers(len(of_type)))]
+
+
+def encode(sentence: str, start: bool = False, end: bool = False) -> list:
+    """Word ids of a sentence (words separated by spaces), optionally framed."""
+    words = sentence.split()
+    unknown = [w for w in words if w not in _INDEX]
+    if unknown:
+        raise ValueError(f"words not in the scene vocabulary: {unknown}")
+    return [_INDEX[START]] * start + [_INDEX[w] for w in words] + [_INDEX[END]] * end
+
+
+def decode(ids) -> str:
+    """The sentence of word ids, stopping at ``<END>`` and skipping ``<START>``/``<PAD>``."""
+    words = []
+    for i in ids:
+        word = WORDS[int(i)]
+        if word == END:
+            break
+        if word not in (START, PAD):
+            words.append(word)
+    return " ".join(words)
+
+
+def word_overlap(candidate: str, references: list) -> float:
+    """Best unigram F1 between ``candidate`` and any reference (1.0 for an exact match
+    up to word order; counts repeated words, like BLEU's clipped counts)."""
+    cand = Counter(candidate.split())
+    best = 0.0
+    for ref in references:
+        ref_counts = Counter(ref.split())
+        common = sum((cand & ref_counts).values())
+        if common:
+            p, r = common / sum(cand.values()), common / sum(ref_counts.values())
+            best = max(best, 2 * p * r / (p + r))
+    return best
+
+
+def _pad(rows: list) -> np.ndarray:
+    out = np.full((len(rows), max(map(len, rows))), _INDEX[PAD], dtype=np.int64)
+    for i, row in enumerate(rows):
+        out[i, :len(row)] = row
+    return out
+
+
+def caption_batch(scenes: list, rng: np.random.Generator) -> tuple:
+    """Images ``(N, 3, S, S)`` and captions ``(N, T)``: ``<START> words <END> <PAD>...``,
+    one caption drawn per scene."""
+    tokens = [encode(sample_caption(s, rng), start=True, end=True) for s in scenes]
+    return render_batch(scenes), _pad(tokens)
+
+
+def question_batch(scenes: list, rng: np.random.Generator) -> tuple:
+    """Images ``(N, 3, S, S)``, questions ``(N, T)`` padded with ``<PAD>``, answer ids
+    ``(N,)`` into ``ANSWERS``, and the question types (a list of N strings)."""
+    drawn = [sample_question(s, rng) for s in scenes]
+    words = _pad([encode(q) for q, _, _ in drawn])
+    answers = np.array([ANSWERS.index(a) for _, a, _ in drawn], dtype=np.int64)
+    return render_batch(scenes), words, answers, [t for _, _, t in drawn]

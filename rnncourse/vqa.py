@@ -1,0 +1,176 @@
+"""Visual question answering on generated scenes, and the question-only baseline.
+
+As in the VQA slides of [003] (Agrawal et al., "VQA: Visual Question Answering",
+ICCV 2015): an LSTM reads the question, a CNN looks at the image, and a classifier
+picks the answer from a fixed list (``scenes.ANSWERS``: colours, numbers, yes/no).
+The baseline reads the question only: the gap between the two, per question type,
+shows how much the model actually looks at the image (a question-only model can still
+guess "what colour" at chance and "how many" from the prior).
+
+Train and ship with ``python -m rnncourse.vqa train`` (``--question-only`` for the
+baseline).
+"""
+
+import argparse
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnncourse.captioning import TEST_SEED, SceneCNN
+from rnncourse.data import scenes as sc
+
+__all__ = ["VQAModel", "answer", "test_questions", "train_vqa", "accuracy_by_type", "main"]
+
+_PAD = sc.WORDS.index(sc.PAD)
+
+
+class VQAModel(nn.Module):
+    """Question LSTM (+ image CNN) -> MLP -> answer logits.
+
+    Shapes: images ``(N, 3, S, S)``, questions ``(N, T)`` word ids padded with
+    ``<PAD>``, question vector ``q`` ``(N, H)``, image vector ``v`` ``(N, F)``, logits
+    ``(N, K)`` over ``scenes.ANSWERS``. ``use_image=False`` is the baseline: the
+    classifier sees ``q`` alone.
+    """
+
+    def __init__(self, image_size: int = 32, embed: int = 32, hidden: int = 128,
+                 features: int = 128, channels: int = 32, use_image: bool = True):
+        super().__init__()
+        self.config = dict(image_size=image_size, embed=embed, hidden=hidden,
+                           features=features, channels=channels, use_image=use_image)
+        self.embed = nn.Embedding(len(sc.WORDS), embed)
+        self.lstm = nn.LSTM(embed, hidden, batch_first=True)
+        width = hidden
+        if use_image:
+            grid = image_size // 4
+            self.cnn = SceneCNN(channels)
+            self.to_v = nn.Linear(channels * grid * grid, features)
+            width += features
+        self.classifier = nn.Sequential(nn.Linear(width, 256), nn.ReLU(),
+                                        nn.Linear(256, len(sc.ANSWERS)))
+
+    def forward(self, images: torch.Tensor, questions: torch.Tensor) -> torch.Tensor:
+        if questions.ndim != 2:
+            raise ValueError(f"expected questions of shape (N, T), got {tuple(questions.shape)}")
+        out, _ = self.lstm(self.embed(questions))  # (N, T, H)
+        last = (questions != _PAD).sum(dim=1) - 1  # index of each question's last word
+        q = out[torch.arange(len(questions)), last]  # (N, H)
+        if not self.config["use_image"]:
+            return self.classifier(q)
+        v = torch.relu(self.to_v(self.cnn(images).flatten(1)))  # (N, F)
+        return self.classifier(torch.cat([q, v], dim=1))
+
+
+@torch.no_grad()
+def answer(model: VQAModel, image, question: str) -> tuple:
+    """The model's answer to ``question`` about ``image`` ``(3, S, S)``, and its probability."""
+    device = next(model.parameters()).device
+    image = torch.as_tensor(image, dtype=torch.float32, device=device)[None]
+    words = torch.tensor([sc.encode(question)], device=device)
+    p = torch.softmax(model(image, words), dim=1)[0]
+    return sc.ANSWERS[int(p.argmax())], float(p.max())
+
+
+def test_questions(scenes: list) -> tuple:
+    """Every question about every scene: images ``(N, 3, S, S)`` (one per question),
+    questions ``(N, T)``, answer ids ``(N,)`` and types (list of N)."""
+    rows = [(i, q) for i, s in enumerate(scenes) for q in sc.questions(s)]
+    images = sc.render_batch(scenes)[[i for i, _ in rows]]
+    words = [sc.encode(q) for _, (q, _, _) in rows]
+    padded = np.full((len(words), max(map(len, words))), _PAD, dtype=np.int64)
+    for n, w in enumerate(words):
+        padded[n, :len(w)] = w
+    answers = np.array([sc.ANSWERS.index(a) for _, (_, a, _) in rows], dtype=np.int64)
+    return images, padded, answers, [t for _, (_, _, t) in rows]
+
+
+def train_vqa(model: VQAModel, steps: int, batch_size: int = 64, lr: float = 2e-3,
+              seed: int = 0, log_every: int = 0) -> list:
+    """Adam on cross-entropy, fresh scenes and questions every step; returns the losses."""
+    rng = np.random.default_rng(seed)
+    device = next(model.parameters()).device
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps, pct_start=0.1)
+    model.train()
+    losses = []
+    for step in range(steps):
+        batch = [sc.sample_scene(rng, model.config["image_size"]) for _ in range(batch_size)]
+        images, words, answers, _ = sc.question_batch(batch, rng)
+        logits = model(torch.from_numpy(images).to(device), torch.from_numpy(words).to(device))
+        loss = F.cross_entropy(logits, torch.from_numpy(answers).to(device))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        losses.append(loss.item())
+        if log_every and (step + 1) % log_every == 0:
+            print(f"step {step + 1}/{steps}  loss {np.mean(losses[-log_every:]):.4f}", flush=True)
+    model.eval()
+    return losses
+
+
+@torch.no_grad()
+def accuracy_by_type(model: VQAModel, scenes: list, batch_size: int = 512) -> dict:
+    """Accuracy over every question about ``scenes``, per type and ``"all"``."""
+    images, words, answers, types = test_questions(scenes)
+    device = next(model.parameters()).device
+    model.eval()
+    predicted = np.concatenate([
+        model(torch.from_numpy(images[i:i + batch_size]).to(device),
+              torch.from_numpy(words[i:i + batch_size]).to(device)).argmax(1).cpu().numpy()
+        for i in range(0, len(words), batch_size)])
+    right, types = predicted == answers, np.array(types)
+    result = {t: float(right[types == t].mean()) for t in sc.QUESTION_TYPES if (types == t).any()}
+    result["all"] = float(right.mean())
+    return result
+
+
+def _train_command(args) -> int:
+    from rnncourse import pretrained
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    model = VQAModel(image_size=args.image_size, use_image=not args.question_only)
+    start = time.time()
+    losses = train_vqa(model, args.steps, args.batch_size, args.lr, args.seed, args.log_every)
+    seconds = time.time() - start
+    metrics = accuracy_by_type(model, sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size))
+    print(metrics)
+    name = args.name or ("vqa_question_only" if args.question_only else "vqa_image")
+    pretrained.save(name, model, {
+        "builder": "rnncourse.vqa:VQAModel", "config": model.config,
+        "command": f"python -m rnncourse.vqa train --steps {args.steps} --batch-size "
+                   f"{args.batch_size} --lr {args.lr} --seed {args.seed} --threads {args.threads}"
+                   + (" --question-only" if args.question_only else ""),
+        "seed": args.seed, "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
+        "data": f"rnncourse.data.scenes, fresh scenes and questions each step, seed {args.seed}",
+        "final_train_loss": float(np.mean(losses[-50:])), "wall_seconds": round(seconds),
+        "device": "cpu", "threads": args.threads,
+        "test": f"every question of make_scenes({args.test_scenes}, {TEST_SEED})",
+        "metrics": {f"accuracy_{k}": v for k, v in metrics.items()},
+    })
+    return 0
+
+
+def main(argv: list | None = None) -> int:
+    """``python -m rnncourse.vqa train ...``: train a VQA model (or the baseline) and ship it."""
+    parser = argparse.ArgumentParser(prog="python -m rnncourse.vqa")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("train", help="train a VQA model and save it to rnncourse/pretrained")
+    p.add_argument("--question-only", action="store_true", help="the baseline without image")
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--image-size", type=int, default=32)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--test-scenes", type=int, default=500)
+    p.add_argument("--log-every", type=int, default=100)
+    p.add_argument("--name", default="")
+    return _train_command(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
