@@ -274,8 +274,10 @@ def _loss(model, images, words):
 
 
 def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: float = 2e-3,
-                    seed: int = 0, scenes: list | None = None, log_every: int = 0) -> list:
-    """Adam on cross-entropy with teacher forcing; returns the loss of every step.
+                    seed: int = 0, scenes: list | None = None, log_every: int = 0,
+                    max_seconds: float | None = None) -> list:
+    """Adam on cross-entropy with teacher forcing; returns the loss of every step
+    (stopping early after ``max_seconds`` if given).
 
     Each step draws ``batch_size`` fresh scenes (seeded by ``seed``), or, when
     ``scenes`` is given, a batch from that fixed list (a caption drawn anew each time).
@@ -286,8 +288,10 @@ def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: floa
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps, pct_start=0.1)
     model.train()
-    losses = []
+    losses, start = [], time.time()
     for step in range(steps):
+        if max_seconds is not None and time.time() - start > max_seconds:
+            break  # out of time: the learning rate has not finished its schedule
         if scenes is None:
             batch = [sc.sample_scene(rng, image_size) for _ in range(batch_size)]
         else:
@@ -328,7 +332,7 @@ def _train_command(args) -> int:
     model = cls(image_size=args.image_size, hidden=args.hidden)
     start = time.time()
     losses = train_captioner(model, args.steps, args.batch_size, args.lr, args.seed,
-                             log_every=args.log_every)
+                             log_every=args.log_every, max_seconds=60 * args.max_minutes)
     seconds = time.time() - start
     test = sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size)
     metrics = {f"greedy_{k}": v for k, v in evaluate_captions(model, test).items()}
@@ -340,8 +344,9 @@ def _train_command(args) -> int:
         "config": model.config,
         "command": f"python -m rnncourse.captioning train --model {args.model} --steps {args.steps} "
                    f"--batch-size {args.batch_size} --lr {args.lr} --seed {args.seed} "
-                   f"--hidden {args.hidden} --threads {args.threads}",
-        "seed": args.seed, "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
+                   f"--hidden {args.hidden} --threads {args.threads} --max-minutes {args.max_minutes}",
+        "seed": args.seed, "steps": args.steps, "steps_done": len(losses),
+        "batch_size": args.batch_size, "lr": args.lr,
         "data": f"rnncourse.data.scenes, fresh scenes each step, seed {args.seed}",
         "final_train_loss": float(np.mean(losses[-50:])), "wall_seconds": round(seconds),
         "device": "cpu", "threads": args.threads,
@@ -363,6 +368,8 @@ def main(argv: list | None = None) -> int:
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--image-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--max-minutes", type=float, default=12.0,
+                   help="stop early (recorded as steps_done) when training takes longer")
     p.add_argument("--test-scenes", type=int, default=500)
     p.add_argument("--log-every", type=int, default=100)
     p.add_argument("--name", default="")

@@ -22,7 +22,7 @@ from torch import nn
 from rnncourse.captioning import TEST_SEED, SceneCNN
 from rnncourse.data import scenes as sc
 
-__all__ = ["VQAModel", "answer", "test_questions", "train_vqa", "accuracy_by_type", "main"]
+__all__ = ["VQAModel", "answer", "every_question", "train_vqa", "accuracy_by_type", "main"]
 
 _PAD = sc.WORDS.index(sc.PAD)
 
@@ -74,7 +74,7 @@ def answer(model: VQAModel, image, question: str) -> tuple:
     return sc.ANSWERS[int(p.argmax())], float(p.max())
 
 
-def test_questions(scenes: list) -> tuple:
+def every_question(scenes: list) -> tuple:
     """Every question about every scene: images ``(N, 3, S, S)`` (one per question),
     questions ``(N, T)``, answer ids ``(N,)`` and types (list of N)."""
     rows = [(i, q) for i, s in enumerate(scenes) for q in sc.questions(s)]
@@ -88,18 +88,23 @@ def test_questions(scenes: list) -> tuple:
 
 
 def train_vqa(model: VQAModel, steps: int, batch_size: int = 64, lr: float = 2e-3,
-              seed: int = 0, log_every: int = 0) -> list:
-    """Adam on cross-entropy, fresh scenes and questions every step; returns the losses."""
+              seed: int = 0, log_every: int = 0, max_seconds: float | None = None) -> list:
+    """Adam on cross-entropy, fresh scenes and questions every step; returns the losses
+    (stopping early after ``max_seconds`` if given)."""
     rng = np.random.default_rng(seed)
     device = next(model.parameters()).device
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps, pct_start=0.1)
     model.train()
-    losses = []
+    losses, start = [], time.time()
     for step in range(steps):
+        if max_seconds is not None and time.time() - start > max_seconds:
+            break  # out of time: the learning rate has not finished its schedule
         batch = [sc.sample_scene(rng, model.config["image_size"]) for _ in range(batch_size)]
-        images, words, answers, _ = sc.question_batch(batch, rng)
-        logits = model(torch.from_numpy(images).to(device), torch.from_numpy(words).to(device))
+        use_image = model.config["use_image"]
+        images, words, answers, _ = sc.question_batch(batch, rng, images=use_image)
+        images = torch.from_numpy(images).to(device) if use_image else None
+        logits = model(images, torch.from_numpy(words).to(device))
         loss = F.cross_entropy(logits, torch.from_numpy(answers).to(device))
         optimizer.zero_grad()
         loss.backward()
@@ -115,7 +120,7 @@ def train_vqa(model: VQAModel, steps: int, batch_size: int = 64, lr: float = 2e-
 @torch.no_grad()
 def accuracy_by_type(model: VQAModel, scenes: list, batch_size: int = 512) -> dict:
     """Accuracy over every question about ``scenes``, per type and ``"all"``."""
-    images, words, answers, types = test_questions(scenes)
+    images, words, answers, types = every_question(scenes)
     device = next(model.parameters()).device
     model.eval()
     predicted = np.concatenate([
@@ -134,7 +139,8 @@ def _train_command(args) -> int:
     torch.manual_seed(args.seed)
     model = VQAModel(image_size=args.image_size, use_image=not args.question_only)
     start = time.time()
-    losses = train_vqa(model, args.steps, args.batch_size, args.lr, args.seed, args.log_every)
+    losses = train_vqa(model, args.steps, args.batch_size, args.lr, args.seed, args.log_every,
+                       max_seconds=60 * args.max_minutes)
     seconds = time.time() - start
     metrics = accuracy_by_type(model, sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size))
     print(metrics)
@@ -142,9 +148,11 @@ def _train_command(args) -> int:
     pretrained.save(name, model, {
         "builder": "rnncourse.vqa:VQAModel", "config": model.config,
         "command": f"python -m rnncourse.vqa train --steps {args.steps} --batch-size "
-                   f"{args.batch_size} --lr {args.lr} --seed {args.seed} --threads {args.threads}"
+                   f"{args.batch_size} --lr {args.lr} --seed {args.seed} --threads {args.threads} "
+                   f"--max-minutes {args.max_minutes}"
                    + (" --question-only" if args.question_only else ""),
-        "seed": args.seed, "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
+        "seed": args.seed, "steps": args.steps, "steps_done": len(losses),
+        "batch_size": args.batch_size, "lr": args.lr,
         "data": f"rnncourse.data.scenes, fresh scenes and questions each step, seed {args.seed}",
         "final_train_loss": float(np.mean(losses[-50:])), "wall_seconds": round(seconds),
         "device": "cpu", "threads": args.threads,
@@ -166,6 +174,8 @@ def main(argv: list | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--image-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--max-minutes", type=float, default=12.0,
+                   help="stop early (recorded as steps_done) when training takes longer")
     p.add_argument("--test-scenes", type=int, default=500)
     p.add_argument("--log-every", type=int, default=100)
     p.add_argument("--name", default="")

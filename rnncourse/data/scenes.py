@@ -270,10 +270,11 @@ def caption_batch(scenes: list, rng: np.random.Generator) -> tuple:
     return render_batch(scenes), _pad(tokens)
 
 
-def question_batch(scenes: list, rng: np.random.Generator) -> tuple:
-    """Images ``(N, 3, S, S)``, questions ``(N, T)`` padded with ``<PAD>``, answer ids
-    ``(N,)`` into ``ANSWERS``, and the question types (a list of N strings)."""
+def question_batch(scenes: list, rng: np.random.Generator, images: bool = True) -> tuple:
+    """Images ``(N, 3, S, S)`` (None unless ``images``), questions ``(N, T)`` padded with
+    ``<PAD>``, answer ids ``(N,)`` into ``ANSWERS``, and the question types (N strings)."""
     drawn = [sample_question(s, rng) for s in scenes]
     words = _pad([encode(q) for q, _, _ in drawn])
     answers = np.array([ANSWERS.index(a) for _, a, _ in drawn], dtype=np.int64)
-    return render_batch(scenes), words, answers, [t for _, _, t in drawn]
+    pixels = render_batch(scenes) if images else None
+    return pixels, words, answers, [t for _, _, t in drawn]

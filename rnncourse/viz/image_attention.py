@@ -52,6 +52,7 @@ class AttentionExplorer:
             raise ValueError(f"expected alphas of shape (T, L) with T = {len(self.words)} words, "
                              f"got {self.alphas.shape}")
         self.index = 0
+        self.figure = None  # the widget's latest plot
         self._slider = None
         self._output = None
 
@@ -97,7 +98,10 @@ class AttentionExplorer:
         self._output.clear_output(wait=True)
         with self._output:  # exceptions in callbacks show up here, not nowhere
             self._label.value = self.caption_html()
-            self.draw()
+            if self.figure is not None:
+                plt.close(self.figure)
+            ax = self.draw()
+            self.figure = ax.figure
             plt.show()
 
     def widget(self) -> widgets.VBox:
