@@ -274,30 +274,30 @@ def _loss(model, images, words):
 
 
 def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: float = 2e-3,
-                    seed: int = 0, scenes: list | None = None, log_every: int = 0,
-                    max_seconds: float | None = None) -> list:
-    """Adam on cross-entropy with teacher forcing; returns the loss of every step
-    (stopping early after ``max_seconds`` if given).
+                    seed: int = 0, scenes: list | None = None, pool: int = 6000,
+                    log_every: int = 0, max_seconds: float | None = None) -> list:
+    """Adam on cross-entropy with teacher forcing; returns the loss of every step.
 
-    Each step draws ``batch_size`` fresh scenes (seeded by ``seed``), or, when
-    ``scenes`` is given, a batch from that fixed list (a caption drawn anew each time).
+    Batches come from ``scenes``, or from ``pool`` scenes made with ``seed``; images are
+    rendered once, and every time a scene is used a caption is drawn anew. Stops early
+    after ``max_seconds`` if given (the learning-rate schedule then ends unfinished).
     """
     rng = np.random.default_rng(seed)
     device = next(model.parameters()).device
-    image_size = model.config["image_size"]
+    if scenes is None:
+        scenes = sc.make_scenes(pool, seed, model.config["image_size"])
+    images = torch.from_numpy(sc.render_batch(scenes)).to(device)  # (P, 3, S, S)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps, pct_start=0.1)
     model.train()
     losses, start = [], time.time()
     for step in range(steps):
         if max_seconds is not None and time.time() - start > max_seconds:
-            break  # out of time: the learning rate has not finished its schedule
-        if scenes is None:
-            batch = [sc.sample_scene(rng, image_size) for _ in range(batch_size)]
-        else:
-            batch = [scenes[i] for i in rng.integers(len(scenes), size=min(batch_size, len(scenes)))]
-        images, words = sc.caption_batch(batch, rng)
-        loss = _loss(model, torch.from_numpy(images).to(device), torch.from_numpy(words).to(device))
+            break
+        index = rng.permutation(len(scenes))[:batch_size]
+        words = sc.caption_tokens([scenes[i] for i in index], rng)
+        loss = _loss(model, images[torch.from_numpy(index).to(device)],
+                     torch.from_numpy(words).to(device))
         optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -330,10 +330,11 @@ def _train_command(args) -> int:
     torch.manual_seed(args.seed)
     cls = Captioner if args.model == "plain" else AttentionCaptioner
     model = cls(image_size=args.image_size, hidden=args.hidden)
-    start = time.time()
+    start, cpu = time.time(), time.process_time()
     losses = train_captioner(model, args.steps, args.batch_size, args.lr, args.seed,
-                             log_every=args.log_every, max_seconds=60 * args.max_minutes)
-    seconds = time.time() - start
+                             pool=args.pool, log_every=args.log_every,
+                             max_seconds=60 * args.max_minutes)
+    seconds, cpu = time.time() - start, time.process_time() - cpu
     test = sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size)
     metrics = {f"greedy_{k}": v for k, v in evaluate_captions(model, test).items()}
     metrics.update({f"beam3_{k}": v for k, v in evaluate_captions(model, test, beam=3).items()})
@@ -344,11 +345,13 @@ def _train_command(args) -> int:
         "config": model.config,
         "command": f"python -m rnncourse.captioning train --model {args.model} --steps {args.steps} "
                    f"--batch-size {args.batch_size} --lr {args.lr} --seed {args.seed} "
-                   f"--hidden {args.hidden} --threads {args.threads} --max-minutes {args.max_minutes}",
+                   f"--hidden {args.hidden} --pool {args.pool} --threads {args.threads} "
+                   f"--max-minutes {args.max_minutes}",
         "seed": args.seed, "steps": args.steps, "steps_done": len(losses),
         "batch_size": args.batch_size, "lr": args.lr,
-        "data": f"rnncourse.data.scenes, fresh scenes each step, seed {args.seed}",
+        "data": f"rnncourse.data.scenes: make_scenes({args.pool}, {args.seed}), captions drawn anew",
         "final_train_loss": float(np.mean(losses[-50:])), "wall_seconds": round(seconds),
+        "cpu_seconds": round(cpu),
         "device": "cpu", "threads": args.threads,
         "test": f"{args.test_scenes} scenes make_scenes(n, {TEST_SEED})", "metrics": metrics,
     })
@@ -367,6 +370,7 @@ def main(argv: list | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--image-size", type=int, default=32)
+    p.add_argument("--pool", type=int, default=6000, help="training scenes")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--max-minutes", type=float, default=12.0,
                    help="stop early (recorded as steps_done) when training takes longer")

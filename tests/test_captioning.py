@@ -17,7 +17,7 @@ def model(cls, seed=0, **kw):
 
 @pytest.fixture(scope="module")
 def batch():
-    images, words = sc.caption_batch(SCENES, np.random.default_rng(0))
+    images, words = sc.render_batch(SCENES), sc.caption_tokens(SCENES, np.random.default_rng(0))
     return torch.from_numpy(images), torch.from_numpy(words)
 
 

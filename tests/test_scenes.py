@@ -100,6 +100,13 @@ def test_answers_agree_with_the_scene():
                 assert answer == ("yes" if truth else "no"), (s.describe(), question)
 
 
+def test_question_tokens_encode_a_question_of_each_scene_and_its_answer():
+    words, answers, types = sc.question_tokens(SCENES[:20], np.random.default_rng(0))
+    assert words.shape[0] == len(answers) == len(types) == 20
+    for scene, row, a, t in zip(SCENES, words, answers, types):
+        assert (sc.decode(row), sc.ANSWERS[a], t) in sc.questions(scene)
+
+
 def test_sampled_questions_cover_every_type_and_both_yes_and_no():
     rng = np.random.default_rng(0)
     drawn = [sc.sample_question(s, rng) for s in SCENES]
@@ -116,9 +123,15 @@ def test_encode_decode_round_trip_and_unknown_words():
         sc.encode("a purple circle")
 
 
-def test_caption_batch_frames_each_caption_with_start_end_and_padding():
-    images, words = sc.caption_batch(SCENES[:16], np.random.default_rng(0))
-    assert images.shape == (16, 3, 32, 32) and 0 <= images.min() and images.max() <= 1
+def test_render_batch_is_channels_first_in_zero_one():
+    images = sc.render_batch(SCENES[:4])
+    assert images.shape == (4, 3, 32, 32) and images.dtype == np.float32
+    assert 0 <= images.min() and images.max() <= 1
+    np.testing.assert_array_equal(images[2].transpose(1, 2, 0) * 255, sc.render(SCENES[2]))
+
+
+def test_caption_tokens_frame_each_caption_with_start_end_and_padding():
+    words = sc.caption_tokens(SCENES[:16], np.random.default_rng(0))
     end = sc.WORDS.index(sc.END)
     for scene, row in zip(SCENES[:16], words):
         assert row[0] == sc.WORDS.index(sc.START)
@@ -132,3 +145,12 @@ def test_word_overlap_is_one_for_a_reference_zero_for_no_common_word():
     assert sc.word_overlap("a red circle", refs) == 1.0
     assert sc.word_overlap("two blue squares", refs) == 0.0
     assert sc.word_overlap("a red square", refs) == pytest.approx(2 / 3)
+
+
+def test_shape_mask_covers_the_pixels_painted_in_the_shapes_colour():
+    for s in SCENES[:30]:
+        image = sc.render(s, supersample=1).astype(int)
+        for shape in s.shapes:
+            mask = sc.shape_mask(shape, s.image_size)
+            assert mask.sum() > 10
+            assert (np.abs(image[mask] - np.array(shape.rgb)).max(axis=1) == 0).all()

@@ -27,10 +27,10 @@ import numpy as np
 __all__ = [
     "COLOURS", "SHAPES", "SIZES", "QUESTION_TYPES", "ANSWERS", "WORDS",
     "PAD", "START", "END", "Shape", "Scene",
-    "sample_scene", "make_scenes", "render", "render_batch",
+    "sample_scene", "make_scenes", "shape_mask", "render", "render_batch",
     "captions", "sample_caption", "questions", "sample_question",
     "encode", "decode", "word_overlap",
-    "caption_batch", "question_batch",
+    "caption_tokens", "question_tokens",
 ]
 
 # RGB of each colour; a scene jitters them a little so a colour is a range, not a value
@@ -129,6 +129,13 @@ def _mask(shape: Shape, X: np.ndarray, Y: np.ndarray, image_size: int) -> np.nda
     # triangle pointing up: apex at y - r, base at y + 0.8 r, half-width growing to r
     depth = (dy + r) / (1.8 * r)
     return (depth >= 0) & (depth <= 1) & (np.abs(dx) <= depth * r)
+
+
+def shape_mask(shape: Shape, image_size: int) -> np.ndarray:
+    """The pixels ``(S, S)`` whose centre lies inside ``shape`` (True = covered)."""
+    coords = np.arange(image_size) + 0.5
+    X, Y = np.meshgrid(coords, coords)
+    return _mask(shape, X, Y, image_size)
 
 
 def render(scene: Scene, supersample: int = 3) -> np.ndarray:
@@ -263,18 +270,16 @@ def _pad(rows: list) -> np.ndarray:
     return out
 
 
-def caption_batch(scenes: list, rng: np.random.Generator) -> tuple:
-    """Images ``(N, 3, S, S)`` and captions ``(N, T)``: ``<START> words <END> <PAD>...``,
-    one caption drawn per scene."""
-    tokens = [encode(sample_caption(s, rng), start=True, end=True) for s in scenes]
-    return render_batch(scenes), _pad(tokens)
+def caption_tokens(scenes: list, rng: np.random.Generator) -> np.ndarray:
+    """One caption drawn per scene, as word ids ``(N, T)``: ``<START> words <END> <PAD>...``
+    (render the images with ``render_batch``, once: captions change, images do not)."""
+    return _pad([encode(sample_caption(s, rng), start=True, end=True) for s in scenes])
 
 
-def question_batch(scenes: list, rng: np.random.Generator, images: bool = True) -> tuple:
-    """Images ``(N, 3, S, S)`` (None unless ``images``), questions ``(N, T)`` padded with
-    ``<PAD>``, answer ids ``(N,)`` into ``ANSWERS``, and the question types (N strings)."""
+def question_tokens(scenes: list, rng: np.random.Generator) -> tuple:
+    """One question drawn per scene: word ids ``(N, T)`` padded with ``<PAD>``, answer
+    ids ``(N,)`` into ``ANSWERS``, and the question types (a list of N strings)."""
     drawn = [sample_question(s, rng) for s in scenes]
     words = _pad([encode(q) for q, _, _ in drawn])
     answers = np.array([ANSWERS.index(a) for _, a, _ in drawn], dtype=np.int64)
-    pixels = render_batch(scenes) if images else None
-    return pixels, words, answers, [t for _, _, t in drawn]
+    return words, answers, [t for _, _, t in drawn]
