@@ -36,8 +36,8 @@ from torch import nn
 from rnncourse.data import scenes as sc
 
 __all__ = ["SceneCNN", "Captioner", "AttentionCaptioner", "Caption", "greedy",
-           "beam_search", "caption_logprob", "train_captioner", "evaluate_captions",
-           "TEST_SEED", "main"]
+           "beam_search", "caption_logprob", "fit", "train_captioner", "evaluate_captions",
+           "add_training_arguments", "train_and_ship", "TEST_SEED", "main"]
 
 TEST_SEED = 10_000  # test scenes: make_scenes(n, TEST_SEED); training uses other seeds
 _START, _END, _PAD = (sc.WORDS.index(w) for w in (sc.START, sc.END, sc.PAD))
@@ -211,7 +211,9 @@ def greedy(model: nn.Module, images, max_len: int = 16) -> list:
     captions = []
     for n in range(N):
         row = ids[n][:ids[n].index(_END) + 1] if _END in ids[n] else ids[n]
-        att = None if alphas[0] is None else torch.stack([a[n] for a in alphas[:len(row)]]).cpu().numpy()
+        att = None
+        if alphas[0] is not None:
+            att = torch.stack([a[n] for a in alphas[:len(row)]]).cpu().numpy()  # (T, L)
         captions.append(Caption(sc.decode(row), row, float(logps[n]), att))
     return captions
 
@@ -273,20 +275,11 @@ def _loss(model, images, words):
     return F.cross_entropy(logits.flatten(0, 1), words[:, 1:].flatten(), ignore_index=_PAD)
 
 
-def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: float = 2e-3,
-                    seed: int = 0, scenes: list | None = None, pool: int = 6000,
-                    log_every: int = 0, max_seconds: float | None = None) -> list:
-    """Adam on cross-entropy with teacher forcing; returns the loss of every step.
-
-    Batches come from ``scenes``, or from ``pool`` scenes made with ``seed``; images are
-    rendered once, and every time a scene is used a caption is drawn anew. Stops early
-    after ``max_seconds`` if given (the learning-rate schedule then ends unfinished).
-    """
-    rng = np.random.default_rng(seed)
-    device = next(model.parameters()).device
-    if scenes is None:
-        scenes = sc.make_scenes(pool, seed, model.config["image_size"])
-    images = torch.from_numpy(sc.render_batch(scenes)).to(device)  # (P, 3, S, S)
+def fit(model: nn.Module, next_loss, steps: int, lr: float, clip: float | None = None,
+        log_every: int = 0, max_seconds: float | None = None) -> list:
+    """Adam with a one-cycle learning rate on ``next_loss()`` (the loss of a fresh batch at
+    each call); returns the loss of every step. Stops early after ``max_seconds`` if
+    given (the schedule then ends unfinished). Shared with ``rnncourse.vqa``."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps, pct_start=0.1)
     model.train()
@@ -294,13 +287,11 @@ def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: floa
     for step in range(steps):
         if max_seconds is not None and time.time() - start > max_seconds:
             break
-        index = rng.permutation(len(scenes))[:batch_size]
-        words = sc.caption_tokens([scenes[i] for i in index], rng)
-        loss = _loss(model, images[torch.from_numpy(index).to(device)],
-                     torch.from_numpy(words).to(device))
+        loss = next_loss()
         optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if clip:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
         optimizer.step()
         schedule.step()
         losses.append(loss.item())
@@ -308,6 +299,30 @@ def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: floa
             print(f"step {step + 1}/{steps}  loss {np.mean(losses[-log_every:]):.4f}", flush=True)
     model.eval()
     return losses
+
+
+def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: float = 2e-3,
+                    seed: int = 0, scenes: list | None = None, pool: int = 6000,
+                    log_every: int = 0, max_seconds: float | None = None) -> list:
+    """Teacher forcing with cross-entropy (see ``fit``); returns the loss of every step.
+
+    Batches come from ``scenes``, or from ``pool`` scenes made with ``seed``; images are
+    rendered once, and every time a scene is used a caption is drawn anew.
+    """
+    rng = np.random.default_rng(seed)
+    device = next(model.parameters()).device
+    if scenes is None:
+        scenes = sc.make_scenes(pool, seed, model.config["image_size"])
+    images = torch.from_numpy(sc.render_batch(scenes)).to(device)  # (P, 3, S, S)
+
+    def next_loss():
+        index = rng.permutation(len(scenes))[:batch_size]
+        words = sc.caption_tokens([scenes[i] for i in index], rng)
+        return _loss(model, images[torch.from_numpy(index).to(device)],
+                     torch.from_numpy(words).to(device))
+
+    return fit(model, next_loss, steps, lr, clip=1.0, log_every=log_every,
+               max_seconds=max_seconds)
 
 
 def evaluate_captions(model: nn.Module, scenes: list, beam: int = 1) -> dict:
@@ -318,44 +333,55 @@ def evaluate_captions(model: nn.Module, scenes: list, beam: int = 1) -> dict:
         found = greedy(model, images)
     else:
         found = [beam_search(model, image, beam) for image in images]
-    refs = [sc.captions(s) for s in scenes]
-    return dict(exact_match=float(np.mean([c.text in r for c, r in zip(found, refs)])),
-                word_overlap=float(np.mean([sc.word_overlap(c.text, r) for c, r in zip(found, refs)])),
+    pairs = [(c.text, sc.captions(s)) for c, s in zip(found, scenes)]
+    return dict(exact_match=float(np.mean([text in refs for text, refs in pairs])),
+                word_overlap=float(np.mean([sc.word_overlap(text, refs) for text, refs in pairs])),
                 mean_logprob=float(np.mean([c.logprob for c in found])))
 
 
-def _train_command(args) -> int:
+def add_training_arguments(parser: argparse.ArgumentParser, lr: float) -> None:
+    """The options every ``train`` command here shares (also used by ``rnncourse.vqa``)."""
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=lr)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--pool", type=int, default=6000, help="training scenes")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--max-minutes", type=float, default=12.0,
+                        help="stop early (recorded as steps_done) when training takes longer")
+    parser.add_argument("--test-scenes", type=int, default=500)
+    parser.add_argument("--log-every", type=int, default=100)
+    parser.add_argument("--name", default="")
+
+
+def train_and_ship(args, prog: str, model: nn.Module, train, evaluate, name: str) -> dict:
+    """Run ``train(model) -> losses`` on ``args.threads`` threads, then save the model (a
+    class of module ``prog``) to ``rnncourse/pretrained`` with its record: the full
+    command (every option spelled out), seed, steps done, wall and CPU time, and
+    ``evaluate(model) -> metrics``."""
     from rnncourse import pretrained
     torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    cls = Captioner if args.model == "plain" else AttentionCaptioner
-    model = cls(image_size=args.image_size, hidden=args.hidden)
     start, cpu = time.time(), time.process_time()
-    losses = train_captioner(model, args.steps, args.batch_size, args.lr, args.seed,
-                             pool=args.pool, log_every=args.log_every,
-                             max_seconds=60 * args.max_minutes)
+    losses = train(model)
     seconds, cpu = time.time() - start, time.process_time() - cpu
-    test = sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size)
-    metrics = {f"greedy_{k}": v for k, v in evaluate_captions(model, test).items()}
-    metrics.update({f"beam3_{k}": v for k, v in evaluate_captions(model, test, beam=3).items()})
+    metrics = evaluate(model)
     print(metrics)
-    name = args.name or f"captioner_{args.model}"
+    options = " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}")
+                       for k, v in vars(args).items()
+                       if k != "command" and v is not False and v != "")
     pretrained.save(name, model, {
-        "builder": f"rnncourse.captioning:{cls.__name__}",
-        "config": model.config,
-        "command": f"python -m rnncourse.captioning train --model {args.model} --steps {args.steps} "
-                   f"--batch-size {args.batch_size} --lr {args.lr} --seed {args.seed} "
-                   f"--hidden {args.hidden} --pool {args.pool} --threads {args.threads} "
-                   f"--max-minutes {args.max_minutes}",
+        "builder": f"{prog}:{type(model).__name__}", "config": model.config,
+        "command": f"python -m {prog} train {options}",
         "seed": args.seed, "steps": args.steps, "steps_done": len(losses),
         "batch_size": args.batch_size, "lr": args.lr,
-        "data": f"rnncourse.data.scenes: make_scenes({args.pool}, {args.seed}), captions drawn anew",
+        "data": f"rnncourse.data.scenes.make_scenes({args.pool}, {args.seed})",
         "final_train_loss": float(np.mean(losses[-50:])), "wall_seconds": round(seconds),
-        "cpu_seconds": round(cpu),
-        "device": "cpu", "threads": args.threads,
-        "test": f"{args.test_scenes} scenes make_scenes(n, {TEST_SEED})", "metrics": metrics,
+        "cpu_seconds": round(cpu), "device": str(next(model.parameters()).device),
+        "threads": args.threads,
+        "test": f"make_scenes({args.test_scenes}, {TEST_SEED})", "metrics": metrics,
     })
-    return 0
+    return metrics
 
 
 def main(argv: list | None = None) -> int:
@@ -364,21 +390,26 @@ def main(argv: list | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("train", help="train a captioner and save it to rnncourse/pretrained")
     p.add_argument("--model", choices=["plain", "attention"], default="plain")
-    p.add_argument("--steps", type=int, default=3000)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--image-size", type=int, default=32)
-    p.add_argument("--pool", type=int, default=6000, help="training scenes")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--max-minutes", type=float, default=12.0,
-                   help="stop early (recorded as steps_done) when training takes longer")
-    p.add_argument("--test-scenes", type=int, default=500)
-    p.add_argument("--log-every", type=int, default=100)
-    p.add_argument("--name", default="")
+    add_training_arguments(p, lr=3e-3)
     args = parser.parse_args(argv)
-    return _train_command(args)
+    torch.manual_seed(args.seed)
+    cls = Captioner if args.model == "plain" else AttentionCaptioner
+    test = sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size)
+
+    def evaluate(model):
+        metrics = {f"greedy_{k}": v for k, v in evaluate_captions(model, test).items()}
+        metrics.update({f"beam3_{k}": v for k, v in evaluate_captions(model, test, 3).items()})
+        return metrics
+
+    model = cls(image_size=args.image_size, hidden=args.hidden)
+    train_and_ship(args, "rnncourse.captioning", model,
+                   lambda model: train_captioner(model, args.steps, args.batch_size, args.lr,
+                                                 args.seed, pool=args.pool,
+                                                 log_every=args.log_every,
+                                                 max_seconds=60 * args.max_minutes),
+                   evaluate, args.name or f"captioner_{args.model}")
+    return 0
 
 
 if __name__ == "__main__":

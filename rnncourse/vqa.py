@@ -12,14 +12,14 @@ baseline).
 """
 
 import argparse
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnncourse.captioning import TEST_SEED, SceneCNN
+from rnncourse.captioning import (TEST_SEED, SceneCNN, add_training_arguments, fit,
+                                  train_and_ship)
 from rnncourse.data import scenes as sc
 
 __all__ = ["VQAModel", "answer", "every_question", "train_vqa", "accuracy_by_type", "main"]
@@ -90,35 +90,23 @@ def every_question(scenes: list) -> tuple:
 def train_vqa(model: VQAModel, steps: int, batch_size: int = 64, lr: float = 2e-3,
               seed: int = 0, pool: int = 6000, log_every: int = 0,
               max_seconds: float | None = None) -> list:
-    """Adam on cross-entropy over ``pool`` scenes made with ``seed`` (rendered once; a
-    question drawn anew each time a scene is used); returns the losses. Stops early
-    after ``max_seconds`` if given."""
+    """Cross-entropy over ``pool`` scenes made with ``seed`` (rendered once; a question
+    drawn anew each time a scene is used), optimised by ``captioning.fit``; returns the
+    loss of every step."""
     rng = np.random.default_rng(seed)
     device = next(model.parameters()).device
     scenes = sc.make_scenes(pool, seed, model.config["image_size"])
     use_image = model.config["use_image"]
     images = torch.from_numpy(sc.render_batch(scenes)).to(device) if use_image else None
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps, pct_start=0.1)
-    model.train()
-    losses, start = [], time.time()
-    for step in range(steps):
-        if max_seconds is not None and time.time() - start > max_seconds:
-            break
+
+    def next_loss():
         index = rng.permutation(pool)[:batch_size]
         words, answers, _ = sc.question_tokens([scenes[i] for i in index], rng)
         batch = images[torch.from_numpy(index).to(device)] if use_image else None
         logits = model(batch, torch.from_numpy(words).to(device))
-        loss = F.cross_entropy(logits, torch.from_numpy(answers).to(device))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        losses.append(loss.item())
-        if log_every and (step + 1) % log_every == 0:
-            print(f"step {step + 1}/{steps}  loss {np.mean(losses[-log_every:]):.4f}", flush=True)
-    model.eval()
-    return losses
+        return F.cross_entropy(logits, torch.from_numpy(answers).to(device))
+
+    return fit(model, next_loss, steps, lr, log_every=log_every, max_seconds=max_seconds)
 
 
 @torch.no_grad()
@@ -137,55 +125,24 @@ def accuracy_by_type(model: VQAModel, scenes: list, batch_size: int = 512) -> di
     return result
 
 
-def _train_command(args) -> int:
-    from rnncourse import pretrained
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    model = VQAModel(image_size=args.image_size, use_image=not args.question_only)
-    start, cpu = time.time(), time.process_time()
-    losses = train_vqa(model, args.steps, args.batch_size, args.lr, args.seed, args.pool,
-                       args.log_every, max_seconds=60 * args.max_minutes)
-    seconds, cpu = time.time() - start, time.process_time() - cpu
-    metrics = accuracy_by_type(model, sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size))
-    print(metrics)
-    name = args.name or ("vqa_question_only" if args.question_only else "vqa_image")
-    pretrained.save(name, model, {
-        "builder": "rnncourse.vqa:VQAModel", "config": model.config,
-        "command": f"python -m rnncourse.vqa train --steps {args.steps} --batch-size "
-                   f"{args.batch_size} --lr {args.lr} --seed {args.seed} --threads {args.threads} "
-                   f"--pool {args.pool} --max-minutes {args.max_minutes}"
-                   + (" --question-only" if args.question_only else ""),
-        "seed": args.seed, "steps": args.steps, "steps_done": len(losses),
-        "batch_size": args.batch_size, "lr": args.lr,
-        "data": f"rnncourse.data.scenes: make_scenes({args.pool}, {args.seed}), questions drawn anew",
-        "final_train_loss": float(np.mean(losses[-50:])), "wall_seconds": round(seconds),
-        "cpu_seconds": round(cpu),
-        "device": "cpu", "threads": args.threads,
-        "test": f"every question of make_scenes({args.test_scenes}, {TEST_SEED})",
-        "metrics": {f"accuracy_{k}": v for k, v in metrics.items()},
-    })
-    return 0
-
-
 def main(argv: list | None = None) -> int:
     """``python -m rnncourse.vqa train ...``: train a VQA model (or the baseline) and ship it."""
     parser = argparse.ArgumentParser(prog="python -m rnncourse.vqa")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("train", help="train a VQA model and save it to rnncourse/pretrained")
     p.add_argument("--question-only", action="store_true", help="the baseline without image")
-    p.add_argument("--steps", type=int, default=3000)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--image-size", type=int, default=32)
-    p.add_argument("--pool", type=int, default=6000, help="training scenes")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--max-minutes", type=float, default=12.0,
-                   help="stop early (recorded as steps_done) when training takes longer")
-    p.add_argument("--test-scenes", type=int, default=500)
-    p.add_argument("--log-every", type=int, default=100)
-    p.add_argument("--name", default="")
-    return _train_command(parser.parse_args(argv))
+    add_training_arguments(p, lr=2e-3)
+    args = parser.parse_args(argv)
+    torch.manual_seed(args.seed)
+    test = sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size)
+    train_and_ship(args, "rnncourse.vqa",
+                   VQAModel(image_size=args.image_size, use_image=not args.question_only),
+                   lambda model: train_vqa(model, args.steps, args.batch_size, args.lr, args.seed,
+                                           args.pool, args.log_every, 60 * args.max_minutes),
+                   lambda model: {f"accuracy_{k}": v
+                                  for k, v in accuracy_by_type(model, test).items()},
+                   args.name or ("vqa_question_only" if args.question_only else "vqa_image"))
+    return 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,15 @@ SCENES = sc.make_scenes(8, seed=3)
 V = len(sc.WORDS)
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Models this small train fastest on one thread, and leave the other core free."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def model(cls, seed=0, **kw):
     torch.manual_seed(seed)
     return cls(**kw).eval()
@@ -68,7 +77,8 @@ def test_captioner_step_is_the_conditioned_lstm_equation(batch):
     x = m.embed(words[:, 0])
     E = x.shape[1]
     W_xh, W_ih = m.lstm.weight_ih_l0[:, :E], m.lstm.weight_ih_l0[:, E:]
-    gates = x @ W_xh.T + v @ W_ih.T + h @ m.lstm.weight_hh_l0.T + m.lstm.bias_ih_l0 + m.lstm.bias_hh_l0
+    b = m.lstm.bias_ih_l0 + m.lstm.bias_hh_l0
+    gates = x @ W_xh.T + v @ W_ih.T + h @ m.lstm.weight_hh_l0.T + b
     i, f, g, o = gates.chunk(4, dim=1)  # PyTorch's gate order
     c_t = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     h_t = torch.sigmoid(o) * torch.tanh(c_t)
@@ -112,9 +122,9 @@ def test_reported_logprob_is_the_captions_logprob(cls):
 
 def test_wider_beam_finds_a_caption_at_least_as_likely_on_average():
     m = model(AttentionCaptioner, seed=4)
-    images = sc.render_batch(SCENES)
-    narrow = [beam_search(m, im, beam=1, max_len=8).logprob for im in images]
-    wide = [beam_search(m, im, beam=4, max_len=8).logprob for im in images]
+    images = sc.render_batch(SCENES[:5])
+    narrow = [beam_search(m, im, beam=1, max_len=6).logprob for im in images]
+    wide = [beam_search(m, im, beam=4, max_len=6).logprob for im in images]
     assert np.mean(wide) >= np.mean(narrow)
 
 
@@ -126,9 +136,11 @@ def test_greedy_attention_has_one_row_per_generated_word():
 
 
 def test_tiny_captioner_overfits_a_handful_of_scenes():
+    """Scenes of one or two shapes: with three, greedy decoding of a tiny model can mix
+    two of the six valid orders ("a red circle , a blue square and a red circle")."""
     torch.manual_seed(0)
-    scenes = sc.make_scenes(6, seed=11)
+    scenes = sc.make_scenes(6, seed=11, max_shapes=2)
     m = Captioner(embed=16, features=32, hidden=64, channels=16)
     losses = train_captioner(m, steps=150, batch_size=6, lr=1e-2, seed=0, scenes=scenes)
-    assert losses[-1] < 0.5 * losses[0]
+    assert losses[-1] < 0.2 * losses[0]
     assert evaluate_captions(m, scenes)["exact_match"] == 1.0
