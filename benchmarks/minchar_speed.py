@@ -8,12 +8,16 @@ this process, and the table reports what each processed per second of wall time.
 """
 
 import argparse
+import os
 import platform
 
-import numpy as np
+# numpy reads this when it is imported: these matrices are small, one BLAS thread is fastest
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from rnncourse.minchar import TrainConfig, corpus_pydoc_topics, train
-from rnncourse.minchar_batched import train_batched
+import numpy as np  # noqa: E402
+
+from rnncourse.minchar import TrainConfig, corpus_pydoc_topics, train  # noqa: E402
+from rnncourse.minchar_batched import train_batched  # noqa: E402
 
 
 def measure(run, seconds: float):
@@ -41,7 +45,8 @@ def main() -> None:
         log = measure(lambda s: train_batched(text, config(s), batch_size=N)[2], args.seconds)
         rows.append((f"batched N={N} (minchar_batched)", log))
     print(f"min-char-rnn speed, H={args.hidden_size}, T=25, numpy {np.__version__}, "
-          f"{platform.processor() or platform.machine()}")
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
     print(f"{'version':32s} {'characters':>11s} {'seconds':>8s} {'chars/s':>10s} {'speed-up':>8s}")
     base = rows[0][1].chars_per_second
     for name, log in rows:
