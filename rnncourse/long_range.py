@@ -92,7 +92,7 @@ class AddingConfig:
     eval_every: int = 50
     eval_size: int = 500
     seed: int = 0
-    kinds: list = field(default_factory=lambda: ["lstm", "rnn", "irnn"])
+    kinds: list = field(default_factory=lambda: list(KINDS))
 
 
 def train_adding(kind: str, config: AddingConfig, device: str = "cpu", on_eval=None) -> dict:
