@@ -15,7 +15,7 @@ def torch_loss(w, b, T=50, h0=0.5, target=0.7):
         h = w * torch.sigmoid(h) + b
     loss = (h - target) ** 2
     loss.backward()
-    return float(loss), float(w.grad), float(b.grad)
+    return float(loss.detach()), float(w.grad), float(b.grad)
 
 
 @pytest.mark.parametrize("w,b,T", [(1.0, -0.5, 5), (5.0, -2.5, 50), (8.0, -4.1, 30), (-3.0, 1.0, 12)])
