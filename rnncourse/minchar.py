@@ -135,7 +135,11 @@ def sample(params: dict, h: np.ndarray, seed_ix: int, n: int, rng: np.random.Gen
 
 @dataclass
 class TrainConfig:
-    """Hyperparameters of min-char-rnn (the listing's values by default)."""
+    """Hyperparameters of min-char-rnn (the listing's values by default).
+
+    With these, W_hh's spectral norm reaches ~10 within a few hundred steps and the
+    state saturates; short runs learn better with ``hidden_size=64, lr=0.03``.
+    """
 
     hidden_size: int = 100
     seq_length: int = 25
@@ -149,7 +153,7 @@ class TrainConfig:
 
 @dataclass
 class TrainLog:
-    """What training produced: the smoothed loss per step and samples along the way."""
+    """What training produced: chunk losses, their moving average, samples, throughput."""
 
     loss: list = field(default_factory=list)  # per chunk of seq_length characters
     smooth_loss: list = field(default_factory=list)
