@@ -178,7 +178,8 @@ def captions(scene: Scene) -> list:
     if len(shapes) == 2 and len(groups) == 2:
         a, b = shapes
         rel = _relation(a, b)
-        return sorted([f"{a.phrase()} {rel} {b.phrase()}", f"{b.phrase()} {RELATIONS[rel]} {a.phrase()}"])
+        return sorted([f"{a.phrase()} {rel} {b.phrase()}",
+                       f"{b.phrase()} {RELATIONS[rel]} {a.phrase()}"])
     parts = [_group_phrase(c, s, k) for (c, s), k in groups.items()]
     found = set()
     for order in permutations(parts):

@@ -30,7 +30,8 @@ def attention_map(alpha, size: int) -> np.ndarray:
     alpha = np.asarray(alpha, dtype=np.float64)
     grid = int(round(np.sqrt(alpha.size)))
     if alpha.ndim != 1 or grid * grid != alpha.size or size % grid:
-        raise ValueError(f"expected alpha of shape (G*G,) with G dividing {size}, got {alpha.shape}")
+        raise ValueError(f"expected alpha of shape (G*G,) with G dividing {size}, "
+                         f"got {alpha.shape}")
     block = size // grid
     return np.kron(alpha.reshape(grid, grid), np.ones((block, block)))
 
