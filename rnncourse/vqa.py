@@ -30,6 +30,11 @@ _PAD = sc.WORDS.index(sc.PAD)
 class VQAModel(nn.Module):
     """Question LSTM (+ image CNN) -> MLP -> answer logits.
 
+    The question also scales and shifts each channel of the CNN's grid before it is
+    flattened (FiLM: Perez et al., 2018), so it can pick the features it asks about
+    ("circle", "red") at every position; a plain concatenation of ``q`` and ``v`` learns
+    colours and counts but stays at chance on "is the circle left of the square ?".
+
     Shapes: images ``(N, 3, S, S)``, questions ``(N, T)`` word ids padded with
     ``<PAD>``, question vector ``q`` ``(N, H)``, image vector ``v`` ``(N, F)``, logits
     ``(N, K)`` over ``scenes.ANSWERS``. ``use_image=False`` is the baseline: the
@@ -47,6 +52,8 @@ class VQAModel(nn.Module):
         if use_image:
             grid = image_size // 4
             self.cnn = SceneCNN(channels)
+            self.film = nn.Linear(hidden, 2 * channels)  # the question's gamma and beta
+            self.mix = nn.Conv2d(channels, channels, 1)
             self.to_v = nn.Linear(channels * grid * grid, features)
             width += features
         self.classifier = nn.Sequential(nn.Linear(width, 256), nn.ReLU(),
@@ -60,7 +67,9 @@ class VQAModel(nn.Module):
         q = out[torch.arange(len(questions)), last]  # (N, H)
         if not self.config["use_image"]:
             return self.classifier(q)
-        v = torch.relu(self.to_v(self.cnn(images).flatten(1)))  # (N, F)
+        gamma, beta = self.film(q)[:, :, None, None].chunk(2, dim=1)  # (N, C, 1, 1) each
+        a = torch.relu((1 + gamma) * self.mix(self.cnn(images)) + beta)  # (N, C, G, G)
+        v = torch.relu(self.to_v(a.flatten(1)))  # (N, F)
         return self.classifier(torch.cat([q, v], dim=1))
 
 
