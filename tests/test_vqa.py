@@ -81,3 +81,13 @@ def test_question_only_baseline_learns_the_answer_prior_quickly():
     groups = {"colour": set(sc.COLOURS), "count": set(sc.NUMBERS), "spatial": {"yes", "no"}}
     for p, t in zip(predicted, types):
         assert sc.ANSWERS[p] in groups[t]
+
+
+def test_glimpse_weights_are_two_distributions_over_the_grid(batch):
+    images, words = batch
+    m = model()
+    grid = m.cnn(images).flatten(2).transpose(1, 2)  # (N, L, C)
+    q = torch.randn(12, m.config["hidden"])
+    alpha = m.glimpses(grid, q)
+    assert alpha.shape == (12, 2, 64) and (alpha >= 0).all()
+    torch.testing.assert_close(alpha.sum(dim=2), torch.ones(12, 2))
