@@ -101,9 +101,13 @@ class AttentionExplorer:
         return ax.figure
 
     def _redraw(self):
+        from IPython.display import display
+
         self._out.clear_output(wait=True)
+        fig = self.figure()
         with self._out:
-            plt.show(self.figure())
+            display(fig)
+        plt.close(fig)  # shown once, in the Output widget
 
     def _on_pick(self, change):
         with self._out:  # an error in a callback would otherwise vanish in JupyterLab
