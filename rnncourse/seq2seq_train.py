@@ -98,7 +98,7 @@ def accuracy_by_length(model: Seq2Seq, pairs, edges) -> dict:
 def train_seq2seq(task: str, variant: str, steps: int = 3000, batch_size: int = 64,
                   lr: float = 3e-3, clip: float = 1.0, hidden: int = 64, emb: int = 32,
                   seed: int = 0, max_minutes: float | None = None, device="cpu",
-                  log_every: int = 250):
+                  log_every: int = 100):
     """Train one variant on one task; returns (model, record for ``pretrained.save``)."""
     torch.manual_seed(seed)
     data = task_data(task, seed)

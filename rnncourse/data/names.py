@@ -18,9 +18,9 @@ __all__ = ["NAME_LOCALES", "load_names", "names_sha256", "split_names"]
 
 # language -> Faker locale of its person provider
 NAME_LOCALES = {
-    "English": "en_US", "German": "de_DE", "French": "fr_FR", "Italian": "it_IT",
-    "Spanish": "es_ES", "Dutch": "nl_NL", "Polish": "pl_PL", "Czech": "cs_CZ",
-    "Finnish": "fi_FI", "Turkish": "tr_TR", "Hungarian": "hu_HU", "Portuguese": "pt_PT",
+    "English": "en_US", "Irish": "ga_IE", "German": "de_DE", "Dutch": "nl_NL",
+    "Swedish": "sv_SE", "French": "fr_FR", "Italian": "it_IT", "Spanish": "es_ES",
+    "Czech": "cs_CZ", "Slovak": "sk_SK", "Croatian": "hr_HR", "Finnish": "fi_FI",
 }
 
 

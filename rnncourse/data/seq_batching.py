@@ -39,7 +39,8 @@ class CharVocab:
         """Ids of ``text``'s characters, optionally framed by <s> and </s>."""
         unknown = sorted(set(text) - self.stoi.keys())
         if unknown:
-            raise ValueError(f"characters {unknown} of {text!r} are not in the vocabulary")
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            raise ValueError(f"characters {unknown} of {shown!r} are not in the vocabulary")
         ids = [self.stoi[c] for c in text]
         return [BOS] * bos + ids + [EOS] * eos
 
