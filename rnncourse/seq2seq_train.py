@@ -25,8 +25,8 @@ from rnncourse.data.number_words import number_pairs, split_numbers
 from rnncourse.data.seq_batching import PAD, make_pair_batch
 from rnncourse.seq2seq import Seq2Seq
 
-__all__ = ["VARIANTS", "task_data", "train_seq2seq", "accuracy", "accuracy_by_length",
-           "main"]
+__all__ = ["VARIANTS", "heldout_pairs", "task_data", "train_seq2seq", "translate", "accuracy",
+           "accuracy_by_length", "main"]
 
 VARIANTS = {
     "plain": dict(attention=False, bidirectional=False, reverse_source=False),
@@ -39,11 +39,20 @@ def _sha256(pairs) -> str:
     return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode()).hexdigest()
 
 
+def heldout_pairs(task: str, seed: int = 0) -> list[tuple[str, str]]:
+    """The held-out (source, target) pairs of ``task`` on which the shipped models are scored."""
+    if task == "dates":
+        return date_pairs(1000, seed=10_000 + seed)
+    if task == "numbers":
+        return number_pairs(split_numbers(1000, 200, seed=seed)[1])
+    raise ValueError(f"unknown task {task!r}: expected 'dates' or 'numbers'")
+
+
 def task_data(task: str, seed: int = 0) -> dict:
     """Everything a run needs for ``task``: a training-pair sampler, test pairs, the
     characters of each side, and a sha256 of the data with the package versions."""
+    test = heldout_pairs(task, seed)
     if task == "dates":
-        test = date_pairs(1000, seed=10_000 + seed)
         # every month and weekday name in every format: the full source alphabet
         probe = [written_date(d, loc, p) for d in random_dates(400, seed=99)
                  for loc, p in date_formats()]
@@ -57,8 +66,8 @@ def task_data(task: str, seed: int = 0) -> dict:
         rng = np.random.default_rng(seed)  # the same stream again for training
         versions = {"babel": version("babel")}
     elif task == "numbers":
-        train_n, test_n = split_numbers(1000, 200, seed=seed)
-        train, test = number_pairs(train_n), number_pairs(test_n)
+        train_n, _ = split_numbers(1000, 200, seed=seed)
+        train = number_pairs(train_n)
         src_chars = "".join(sorted(set("".join(s for s, _ in train + test))))
         tgt_chars = "".join(sorted(set("".join(t for _, t in train + test))))
         rng = np.random.default_rng(seed)
@@ -67,31 +76,32 @@ def task_data(task: str, seed: int = 0) -> dict:
             return [train[i] for i in rng.integers(0, len(train), size=n)]
         digest = _sha256(train + test)
         versions = {"num2words": version("num2words")}
-    else:
-        raise ValueError(f"unknown task {task!r}: expected 'dates' or 'numbers'")
     return {"sample": sample, "test": test, "src_chars": src_chars, "tgt_chars": tgt_chars,
             "sha256": digest, "versions": versions}
 
 
 @torch.no_grad()
-def accuracy(model: Seq2Seq, pairs, batch_size: int = 500) -> float:
-    """Fraction of ``pairs`` whose greedy translation equals the target exactly."""
+def translate(model: Seq2Seq, sources, batch_size: int = 500) -> list[str]:
+    """Greedy translations of ``sources``, decoded in batches."""
     model.eval()
-    right = 0
-    for i in range(0, len(pairs), batch_size):
-        chunk = pairs[i:i + batch_size]
-        out, _ = model.greedy([s for s, _ in chunk])
-        right += sum(o == t for o, (_, t) in zip(out, chunk))
-    return right / len(pairs)
+    return [out for i in range(0, len(sources), batch_size)
+            for out in model.greedy(list(sources[i:i + batch_size]))[0]]
+
+
+def accuracy(model: Seq2Seq, pairs) -> float:
+    """Fraction of ``pairs`` whose greedy translation equals the target exactly."""
+    outputs = translate(model, [s for s, _ in pairs])
+    return sum(o == t for o, (_, t) in zip(outputs, pairs)) / len(pairs)
 
 
 def accuracy_by_length(model: Seq2Seq, pairs, edges) -> dict:
     """Exact-match accuracy per source-length bin [edges[k], edges[k+1]): {bin: (acc, count)}."""
+    outputs = translate(model, [s for s, _ in pairs])
     result = {}
     for lo, hi in zip(edges[:-1], edges[1:]):
-        chunk = [p for p in pairs if lo <= len(p[0]) < hi]
-        if chunk:
-            result[(lo, hi)] = (accuracy(model, chunk), len(chunk))
+        hits = [o == t for o, (s, t) in zip(outputs, pairs) if lo <= len(s) < hi]
+        if hits:
+            result[(lo, hi)] = (sum(hits) / len(hits), len(hits))
     return result
 
 
