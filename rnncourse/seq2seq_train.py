@@ -7,7 +7,10 @@ source read backwards) and ``attention`` (Bahdanau, bidirectional encoder).
 
 Reproduce a shipped model (one CPU thread)::
 
-    python -m rnncourse.seq2seq_train dates attention --steps 3000
+    python -m rnncourse.seq2seq_train dates attention --steps 645 --save
+
+(the exact command of each shipped model is in its record, ``rnncourse/pretrained/*.json``;
+add ``--save`` to write the result there).
 """
 
 import argparse
