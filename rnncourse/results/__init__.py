@@ -1,2 +1,5 @@
-"""Results of experiments too slow for a notebook, as JSON with their command, seeds and settings
-(written by ``rnncourse ablation``, read with ``rnncourse.ablation.load_results``)."""
+"""Precomputed results that notebooks plot instead of training for minutes (no models:
+those live in ``rnncourse.pretrained``). Each ``<name>.json`` records the command, seed
+and settings that made it; the module that made it reads it back (e.g.
+``rnncourse.long_range.load_curves``).
+"""
