@@ -2,15 +2,19 @@
 and conversion to and from ``torch.nn.LSTM`` / ``GRU`` / ``RNN``.
 
 ``SequenceLayer`` stacks cells of ``rnncourse.cells`` and runs them over
-batch-first input ``(N, T, D)``. Two paths give the same numbers:
+batch-first input ``(N, T, D)``. Three paths give the same numbers:
 
-* the **recording path**, a plain loop over time that can keep every gate, the
-  candidate and the cell state (``record=True``) for plots and widgets. It computes
-  the input terms of all steps at once and splits time with ``unbind``: indexing
-  ``x[:, t]`` inside the loop makes the backward pass quadratic in T;
+* the **loop**: a plain Python loop over time with the cell's own ``step``, which
+  every cell and variant can run, recording (``record=True``) every gate, the
+  candidate and the cell state. It computes the input terms of all steps at once and
+  splits time with ``unbind``: indexing ``x[:, t]`` inside the loop makes the backward
+  pass quadratic in T;
 * the **fast path** through ``torch.nn``'s fused kernels (cuDNN on a GPU), taken when
-  internals are not requested, every cell has a ``torch.nn`` equivalent, and the mask
-  (if any) only pads the ends of sequences.
+  every cell has a ``torch.nn`` equivalent and the mask (if any) only pads the ends
+  of sequences;
+* **recording by replay** for those same cells: the fused kernel gives every h_t,
+  then each cell recomputes its internals for all steps in one batch (``replay``);
+  gradients flow through both, so a loss may use the internals.
 
 Masks ``(N, T)`` are True where a step is real. At a masked step the state is carried
 over unchanged, and the outputs (and recorded internals) are zero, as with
@@ -41,6 +45,7 @@ class SequenceLayer(nn.Module):
     ``internals`` None unless ``record=True``, then a list over layers of dicts
     mapping names (``cell.internal_names``) to ``(N, T, H)`` tensors.
     Dropout (training only) acts on the outputs of every layer but the last.
+    ``layer.fast = False`` makes every call take the Python loop.
     """
 
     def __init__(self, cells, dropout: float = 0.0):
@@ -57,7 +62,7 @@ class SequenceLayer(nn.Module):
                                  "(states are stacked as (L, N, H))")
         self.cells = nn.ModuleList(cells)
         self.dropout = dropout
-        self.fast = True  # False: always the Python loop (for tests and benchmarks)
+        self.fast = True  # False: always the Python loop
         self._template = {}  # torch.nn modules lent to the fast path, never trained
 
     @classmethod
