@@ -232,3 +232,13 @@ def test_dropout_between_layers_only_in_training():
     layer.train()
     torch.manual_seed(0)
     assert _max_diff(layer(x, record=True)[0], slow) > 1e-3
+
+
+def test_from_torch_keeps_float32_and_records_without_gradients():
+    module = nn.LSTM(3, 5, 2, batch_first=True)
+    x = torch.randn(2, 7, 3)
+    layer = from_torch(module)
+    with torch.no_grad():
+        outputs, _, internals = layer(x, record=True)
+    assert outputs.dtype == torch.float32 and internals[1]["c"].dtype == torch.float32
+    assert (outputs - module(x)[0]).abs().max().item() < 1e-6
