@@ -1,0 +1,135 @@
+"""Run graded copies under pytest + nbval and read back one result per cell.
+
+One pytest process grades every notebook: nbval in lax mode (a cell fails only
+when it raises), the kernel of the current environment, a time limit per cell,
+xdist with ``--dist loadfile`` so a notebook's cells stay in one kernel on one
+worker, pytest-randomly off, collection errors not stopping the run. Results come
+from the JSON lines that ``rnncourse.grading.plugin`` writes, never from the
+screen. A notebook left without results (its worker or the whole run was killed,
+for instance by a student cell killing its parent process) is run once more on
+its own, so one hostile submission cannot cost the others their grades.
+"""
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["CellResult", "NotebookResult", "run_nbval", "run_isolated"]
+
+STARTUP_S = 120  # pytest, workers and kernels starting, on a loaded machine
+SLACK_PER_CELL_S = 10  # nbval's interrupt grace (5 s) and kernel shutdown
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """The outcome of one notebook cell, as pytest reported it."""
+
+    outcome: str  # passed, failed or skipped
+    reason: str  # first line of the failure, or why it did not run
+    xfail: bool  # nbval marks cells after a time-out as expected to fail
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "passed"
+
+    @property
+    def ran(self) -> bool:
+        return not (self.outcome == "skipped" and not self.xfail) and not self.reason.startswith("not run")
+
+
+@dataclass
+class NotebookResult:
+    """Results of one graded copy: by nbval cell number, or why there are none."""
+
+    cells: dict[int, CellResult] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _command(paths: list[str], results: Path, root: Path, jobs: int, timeout: float) -> list[str]:
+    ini = root / "pytest.ini"
+    ini.write_text("[pytest]\n", encoding="utf-8")
+    command = [
+        sys.executable, "-m", "pytest", "-c", str(ini), "--rootdir", str(root), "-q",
+        "-p", "rnncourse.grading.plugin", "-p", "no:randomly", "-p", "no:cacheprovider",
+        "--nbval-lax", "--nbval-current-env", f"--nbval-cell-timeout={timeout:g}",
+        "--continue-on-collection-errors", f"--rnncourse-results={results}",
+    ]
+    if importlib.util.find_spec("xdist") is not None:
+        command += ["-n", str(max(1, min(jobs, len(paths)))), "--dist", "loadfile"]
+    elif jobs > 1:
+        raise RuntimeError("--jobs above 1 needs pytest-xdist (pip install pytest-xdist)")
+    return command + paths
+
+
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")}
+    env.update(MPLBACKEND="Agg", NO_COLOR="1", PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
+def _read_results(results: Path, root: Path, notebooks: list[Path]) -> dict[Path, NotebookResult]:
+    by_name = {path.relative_to(root).as_posix(): path for path in notebooks}
+    out = {path: NotebookResult() for path in notebooks}
+    if not results.exists():
+        return out
+    for line in results.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # a line cut short by a killed run
+            continue
+        file, _, cell = record["nodeid"].partition("::")
+        result = out.get(by_name.get(file))
+        if result is None:
+            continue
+        if record["when"] == "collect":
+            result.error = f"could not be collected: {record['reason']}"
+        elif cell.startswith("Cell ") and record["when"] != "teardown":
+            result.cells.setdefault(int(cell.split()[1]), CellResult(
+                record["outcome"], record["reason"], record["xfail"]))
+    return out
+
+
+def run_nbval(notebooks: list[Path], root: Path, jobs: int, timeout: float,
+              code_cells: dict[Path, int], log: list[str]) -> dict[Path, NotebookResult]:
+    """Grade ``notebooks`` (all under ``root``) in one pytest run; append its output to ``log``.
+
+    ``code_cells`` (code cells per notebook) bounds the run's wall time: a cell never
+    takes more than its time limit plus nbval's grace, so a longer run is killed.
+    """
+    results = root / f"results-{time.monotonic_ns()}.jsonl"
+    paths = [path.relative_to(root).as_posix() for path in notebooks]
+    limit = STARTUP_S + sum(code_cells[path] for path in notebooks) * (timeout + SLACK_PER_CELL_S)
+    process = subprocess.Popen(
+        _command(paths, results, root, jobs, timeout), cwd=root, env=_environment(),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True, text=True, errors="replace")
+    try:
+        output, _ = process.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        output += f"\n[rnncourse grade] run killed after {limit:.0f} s (over its time bound)\n"
+    log.append(output)
+    return _read_results(results, root, notebooks)
+
+
+def run_isolated(notebooks: list[Path], root: Path, jobs: int, timeout: float,
+                 code_cells: dict[Path, int], expected: dict[Path, set[int]],
+                 log: list[str]) -> dict[Path, NotebookResult]:
+    """``run_nbval``, then each notebook missing an ``expected`` cell once more on its own."""
+    results = run_nbval(notebooks, root, jobs, timeout, code_cells, log)
+    for path in notebooks:
+        result = results[path]
+        if result.error is None and not expected[path] <= result.cells.keys():
+            log.append(f"[rnncourse grade] {path.relative_to(root)}: results missing, run alone\n")
+            again = run_nbval([path], root, 1, timeout, code_cells, log)[path]
+            if again.error or len(again.cells) >= len(result.cells):
+                results[path] = again
+    return results
