@@ -9,6 +9,7 @@ below through a file lock, so the module costs one run whatever the xdist layout
 import csv
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -141,7 +142,7 @@ PLANTED = {
     "moved": _moved,
     "markers": _with_markers,
     "crash": _crash,
-    "loop": lambda: _insert_after(student_version(SOLVED), "01-double", "while True:\n    pass"),
+    "loop": lambda: _insert_after(student_version(SOLVED), "01-double", "import time\nwhile True:\n    time.sleep(0.05)"),
     "sys_exit": lambda: _insert_after(student_version(SOLVED), "setup", "import sys\nsys.exit(3)"),
     "os_exit": lambda: _insert_after(student_version(SOLVED), "01-double", "import os\nos._exit(1)"),
     "input": lambda: _insert_after(student_version(SOLVED), "setup", "name = input('name? ')"),
@@ -193,7 +194,8 @@ def _grade(root: Path) -> dict:
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
     """The grading run, done once even when xdist spreads these tests over workers."""
-    shared = tmp_path_factory.getbasetemp().parent
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # one per session
     cache = shared / "rnncourse-grading.json"
     with FileLock(str(cache) + ".lock"):
         if not cache.exists():
@@ -259,6 +261,7 @@ def test_moved_check_goes_back_between_its_neighbours(assignment):
 
 
 def test_checks_are_placed_by_position_when_ids_and_sources_are_lost(assignment):
+    # a rewritten notebook with no checks is graded, not taken for another assignment
     nb = student_version(SOLVED)
     nb.cells = [cell for cell in nb.cells if "check" not in cell.metadata.get("tags", [])]
     for n, cell in enumerate(nb.cells):

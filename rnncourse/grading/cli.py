@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 
 from rnncourse.grading.gradebook import (
-    broken_rows, check_rows, summary, total, totals_path, write_csv,
+    broken_rows, check_rows, summary, total, totals_path, write_atomic, write_csv,
 )
 from rnncourse.grading.plugin import ANSI, first_line
 from rnncourse.grading.prepare import find_submissions, load_assignment, prepare_submission
@@ -42,7 +42,7 @@ def grade(submissions: dict[str, Path], assignment_name: str, solutions: str | P
     before = {student: _sha256(path) for student, path in submissions.items()}
     root = Path(tempfile.mkdtemp(prefix="rnncourse-grade-"))
     try:
-        prepared, broken, paths = {}, {}, {}
+        prepared, broken, paths, copies = {}, {}, {}, {}
         for n, (student, path) in enumerate(sorted(submissions.items()), 1):
             try:
                 graded = prepare_submission(read_notebook(path), assignment)
@@ -55,14 +55,13 @@ def grade(submissions: dict[str, Path], assignment_name: str, solutions: str | P
             folder = root / f"s{n:04d}"
             folder.mkdir()
             paths[student] = folder / f"{assignment.name}.ipynb"
-            paths[student].write_text(nbformat.writes(graded.notebook), encoding="utf-8")
+            copies[paths[student]] = nbformat.writes(graded.notebook)
             prepared[student] = graded
             log.append(f"[rnncourse grade] {folder.name} = {student} ({path})\n")
         code_cells = {paths[s]: len(p.origins) for s, p in prepared.items()}
         expected = {paths[s]: {n for n, o in enumerate(p.origins) if o[0] == "check"}
                     for s, p in prepared.items()}
-        results = run_isolated(list(paths.values()), root, jobs, timeout, code_cells, expected,
-                               log) if paths else {}
+        results = run_isolated(copies, root, jobs, timeout, code_cells, expected, log) if copies else {}
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -113,7 +112,7 @@ def run(args) -> int:
     out = Path(args.out)
     write_csv(out, rows)
     write_csv(totals_path(out), totals)
-    out.with_suffix(".log").write_text(ANSI.sub("", "".join(log)), encoding="utf-8")
+    write_atomic(out.with_suffix(".log"), ANSI.sub("", "".join(log)))
     print(summary(totals, time.monotonic() - start))
     print(f"wrote {out}, {totals_path(out)} and {out.with_suffix('.log')}")
     return 0

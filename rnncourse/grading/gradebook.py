@@ -23,8 +23,8 @@ from pathlib import Path
 from rnncourse.grading.prepare import Assignment, Prepared
 from rnncourse.grading.run import NotebookResult
 
-__all__ = ["Row", "Total", "check_rows", "broken_rows", "total", "write_csv", "totals_path",
-           "summary"]
+__all__ = ["Row", "Total", "check_rows", "broken_rows", "total", "write_csv", "write_atomic",
+           "totals_path", "summary"]
 
 
 @dataclass
@@ -111,18 +111,30 @@ def totals_path(out: str | Path) -> Path:
     return out.with_name(f"{out.stem}_totals{out.suffix or '.csv'}")
 
 
+def _cell_text(value):
+    """Spreadsheets run a text cell starting with = + - @ as a formula: quote it."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def write_csv(path: str | Path, records: list) -> None:
-    """Write dataclass ``records`` as CSV via a temp file and a rename."""
-    path = Path(path)
+    """Write dataclass ``records`` as CSV, atomically."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(asdict(records[0])), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(asdict(record) for record in records)
+    writer.writerows({k: _cell_text(v) for k, v in asdict(record).items()} for record in records)
+    write_atomic(path, buffer.getvalue())
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` via a temp file in the same folder and a rename."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(buffer.getvalue())
+            handle.write(text)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -193,7 +193,8 @@ def prepare_submission(submission: nbformat.NotebookNode, assignment: Assignment
             continue
         slot = copies[check_id][0][0]
         kept = [cell for _, cell in copies[check_id]]
-        if any(visible_sha256(cell.source) != checks[check_id].sha256 for cell in kept):
+        if any(cell.cell_type != "code" or visible_sha256(cell.source) != checks[check_id].sha256
+               for cell in kept):
             flags[check_id].append("edited")
         markers = any([strip_markers(cell) for cell in kept])
         if low <= slot <= high:

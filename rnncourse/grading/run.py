@@ -14,9 +14,10 @@ import importlib.util
 import json
 import os
 import signal
+import shutil
 import subprocess
 import sys
-import time
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ __all__ = ["CellResult", "NotebookResult", "run_nbval", "run_isolated"]
 
 STARTUP_S = 120  # pytest, workers and kernels starting, on a loaded machine
 SLACK_PER_CELL_S = 10  # nbval's interrupt grace (5 s) and kernel shutdown
+FORGED = "more than one result recorded for this cell: the grading run was tampered with"
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,11 @@ def _command(paths: list[str], results: Path, root: Path, jobs: int, timeout: fl
         "--nbval-lax", "--nbval-current-env", f"--nbval-cell-timeout={timeout:g}",
         "--continue-on-collection-errors", f"--rnncourse-results={results}",
     ]
-    if importlib.util.find_spec("xdist") is not None:
-        command += ["-n", str(max(1, min(jobs, len(paths)))), "--dist", "loadfile"]
-    elif jobs > 1:
-        raise RuntimeError("--jobs above 1 needs pytest-xdist (pip install pytest-xdist)")
+    jobs = min(jobs, len(paths))
+    if jobs > 1:  # one job runs in pytest's own process: a worker would only add start-up time
+        if importlib.util.find_spec("xdist") is None:
+            raise RuntimeError("--jobs above 1 needs pytest-xdist (pip install pytest-xdist)")
+        command += ["-n", str(jobs), "--dist", "loadfile"]
     return command + paths
 
 
@@ -75,24 +78,28 @@ def _environment() -> dict[str, str]:
 
 
 def _read_results(results: Path, root: Path, notebooks: list[Path]) -> dict[Path, NotebookResult]:
+    """Parse the plugin's JSON lines; a cell reported twice means forged lines."""
     by_name = {path.relative_to(root).as_posix(): path for path in notebooks}
     out = {path: NotebookResult() for path in notebooks}
-    if not results.exists():
-        return out
-    for line in results.read_text(encoding="utf-8").splitlines():
+    lines = results.read_text(encoding="utf-8").splitlines() if results.exists() else []
+    for line in lines:
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:  # a line cut short by a killed run
+            file, _, cell = record["nodeid"].partition("::")
+            result, number = out.get(by_name.get(file)), int(cell.split()[1]) if cell else None
+            when, outcome, reason = record["when"], record["outcome"], str(record["reason"])
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            continue  # a line cut short by a killed run, or not ours
+        if result is None or when == "teardown":
             continue
-        file, _, cell = record["nodeid"].partition("::")
-        result = out.get(by_name.get(file))
-        if result is None:
-            continue
-        if record["when"] == "collect":
-            result.error = f"could not be collected: {record['reason']}"
-        elif cell.startswith("Cell ") and record["when"] != "teardown":
-            result.cells.setdefault(int(cell.split()[1]), CellResult(
-                record["outcome"], record["reason"], record["xfail"]))
+        if when == "collect":
+            result.error = f"could not be collected: {reason}"
+        elif number in result.cells:
+            result.cells[number] = CellResult("failed", FORGED, False)
+        else:
+            if when == "setup" and outcome != "passed":
+                reason = f"not run: {reason}"
+            result.cells[number] = CellResult(outcome, reason, bool(record.get("xfail")))
     return out
 
 
@@ -102,8 +109,16 @@ def run_nbval(notebooks: list[Path], root: Path, jobs: int, timeout: float,
 
     ``code_cells`` (code cells per notebook) bounds the run's wall time: a cell never
     takes more than its time limit plus nbval's grace, so a longer run is killed.
+    The results go to a folder of their own, out of the notebooks' way.
     """
-    results = root / f"results-{time.monotonic_ns()}.jsonl"
+    private = Path(tempfile.mkdtemp(prefix="rnncourse-results-"))
+    try:
+        return _run(notebooks, root, jobs, timeout, code_cells, log, private / "results.jsonl")
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _run(notebooks, root, jobs, timeout, code_cells, log, results):
     paths = [path.relative_to(root).as_posix() for path in notebooks]
     limit = STARTUP_S + sum(code_cells[path] for path in notebooks) * (timeout + SLACK_PER_CELL_S)
     process = subprocess.Popen(
@@ -120,15 +135,19 @@ def run_nbval(notebooks: list[Path], root: Path, jobs: int, timeout: float,
     return _read_results(results, root, notebooks)
 
 
-def run_isolated(notebooks: list[Path], root: Path, jobs: int, timeout: float,
+def run_isolated(copies: dict[Path, str], root: Path, jobs: int, timeout: float,
                  code_cells: dict[Path, int], expected: dict[Path, set[int]],
                  log: list[str]) -> dict[Path, NotebookResult]:
-    """``run_nbval``, then each notebook missing an ``expected`` cell once more on its own."""
-    results = run_nbval(notebooks, root, jobs, timeout, code_cells, log)
-    for path in notebooks:
+    """Write ``copies`` ({path: notebook text}) and ``run_nbval`` them; then run each
+    notebook missing an ``expected`` cell once more on its own, from a fresh copy."""
+    for path, text in copies.items():
+        path.write_text(text, encoding="utf-8")
+    results = run_nbval(list(copies), root, jobs, timeout, code_cells, log)
+    for path in copies:
         result = results[path]
         if result.error is None and not expected[path] <= result.cells.keys():
             log.append(f"[rnncourse grade] {path.relative_to(root)}: results missing, run alone\n")
+            path.write_text(copies[path], encoding="utf-8")  # other cells may have spoilt it
             again = run_nbval([path], root, 1, timeout, code_cells, log)[path]
             if again.error or len(again.cells) >= len(result.cells):
                 results[path] = again
