@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CellResult", "NotebookResult", "run_nbval", "run_isolated"]
+__all__ = ["FORGED", "CellResult", "NotebookResult", "run_nbval", "run_isolated"]
 
 STARTUP_S = 120  # pytest, workers and kernels starting, on a loaded machine
 SLACK_PER_CELL_S = 10  # nbval's interrupt grace (5 s) and kernel shutdown
@@ -66,7 +66,9 @@ def _command(paths: list[str], results: Path, root: Path, jobs: int, timeout: fl
     if jobs > 1:  # one job runs in pytest's own process: a worker would only add start-up time
         if importlib.util.find_spec("xdist") is None:
             raise RuntimeError("--jobs above 1 needs pytest-xdist (pip install pytest-xdist)")
-        command += ["-n", str(jobs), "--dist", "loadfile"]
+        # a crashed worker is not replaced (xdist would hand the replacement the same
+        # notebook, which kills it again): its notebooks are run alone afterwards
+        command += ["-n", str(jobs), "--dist", "loadfile", "--max-worker-restart=0"]
     return command + paths
 
 
@@ -139,16 +141,20 @@ def run_isolated(copies: dict[Path, str], root: Path, jobs: int, timeout: float,
                  code_cells: dict[Path, int], expected: dict[Path, set[int]],
                  log: list[str]) -> dict[Path, NotebookResult]:
     """Write ``copies`` ({path: notebook text}) and ``run_nbval`` them; then run each
-    notebook missing an ``expected`` cell once more on its own, from a fresh copy."""
+    notebook missing an ``expected`` cell, or with forged results, once more on its
+    own from a fresh copy (what it gets then is its own doing)."""
     for path, text in copies.items():
         path.write_text(text, encoding="utf-8")
     results = run_nbval(list(copies), root, jobs, timeout, code_cells, log)
     for path in copies:
         result = results[path]
-        if result.error is None and not expected[path] <= result.cells.keys():
-            log.append(f"[rnncourse grade] {path.relative_to(root)}: results missing, run alone\n")
+        missing = not expected[path] <= result.cells.keys()
+        forged = any(cell.reason == FORGED for cell in result.cells.values())
+        if result.error is None and (missing or forged):
+            why = "results missing" if missing else "results forged"
+            log.append(f"[rnncourse grade] {path.relative_to(root)}: {why}, run alone\n")
             path.write_text(copies[path], encoding="utf-8")  # other cells may have spoilt it
             again = run_nbval([path], root, 1, timeout, code_cells, log)[path]
-            if again.error or len(again.cells) >= len(result.cells):
+            if again.error or forged or len(again.cells) >= len(result.cells):
                 results[path] = again
     return results
