@@ -18,8 +18,10 @@ import pytest
 from filelock import FileLock
 
 from rnncourse.cli import main
-from rnncourse.grading.gradebook import totals_path
+from rnncourse.grading.gradebook import broken_rows, totals_path, write_csv
+from rnncourse.grading.plugin import first_line
 from rnncourse.grading.prepare import find_submissions, load_assignment, prepare_submission, strip_markers
+from rnncourse.grading.run import FORGED, read_results
 from rnncourse.release import release_notebook
 
 pytestmark = pytest.mark.notebook
@@ -214,11 +216,15 @@ def row(graded, student, check):
 # --- graded copies (no kernel) -------------------------------------------------
 
 
+def load_assignment_for(folder):
+    (folder / "solutions").mkdir()
+    nbformat.write(canonical_notebook(), folder / "solutions" / f"{NAME}.ipynb")
+    return load_assignment(folder / "solutions", NAME)
+
+
 @pytest.fixture
 def assignment(tmp_path):
-    (tmp_path / "solutions").mkdir()
-    nbformat.write(canonical_notebook(), tmp_path / "solutions" / f"{NAME}.ipynb")
-    return load_assignment(tmp_path / "solutions", NAME)
+    return load_assignment_for(tmp_path)
 
 
 def _sources(prepared):
@@ -306,6 +312,27 @@ def test_find_submissions_reads_files_and_per_student_folders(tmp_path):
     (tmp_path / "bob" / f"{NAME}.ipynb").write_text("{}")
     (tmp_path / "bob" / "scratch.ipynb").write_text("{}")
     assert sorted(find_submissions([tmp_path], NAME)) == ["alice", "bob", "bob/scratch"]
+
+
+def test_forged_result_lines_are_detected(tmp_path):
+    notebook = tmp_path / "s0001" / f"{NAME}.ipynb"
+    lines = [{"nodeid": f"s0001/{NAME}.ipynb::Cell 2", "when": "call", "outcome": outcome,
+              "reason": "", "xfail": False} for outcome in ("passed", "failed")]
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(line) + "\n" for line in lines) + '{"cut short')
+    cell = read_results(results, tmp_path, [notebook])[notebook].cells[2]
+    assert (cell.passed, cell.reason) == (False, FORGED)
+
+
+def test_gradebook_quotes_text_a_spreadsheet_would_run(tmp_path):
+    rows = broken_rows("eve", "eve.ipynb", load_assignment_for(tmp_path), "=HYPERLINK(1)")
+    write_csv(tmp_path / "g.csv", rows)
+    assert {r["message"] for r in csv.DictReader((tmp_path / "g.csv").open())} == {"'=HYPERLINK(1)"}
+
+
+def test_first_line_drops_colour_codes_and_long_tails():
+    assert first_line("\n\x1b[0;31mValueError\x1b[0m: bad\nmore") == "ValueError: bad"
+    assert len(first_line("x" * 1000)) == 300
 
 
 # --- the grading run over planted submissions ------------------------------------

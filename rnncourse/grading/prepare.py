@@ -149,78 +149,81 @@ def _match(canonical: list, body: list) -> dict[int, int]:
     return matched
 
 
-def prepare_submission(submission: nbformat.NotebookNode, assignment: Assignment) -> Prepared:
-    """The graded copy of ``submission`` (which is left unchanged)."""
-    checks = {check.id: check for check in assignment.checks}
-    slugs = {check_id.replace(".", "-"): check_id for check_id in checks}
-    student = copy.deepcopy(submission.cells)
-
-    # Split the submission into its own cells (body) and its copies of checks,
-    # remembering in which gap of the body each copy sat.
-    body, copies, claimed_elsewhere = [], {}, set()
-    positions = {}
-    for k, cell in enumerate(student, 1):
+def _split(cells: list, slugs: dict[str, str], checks: dict[str, Check]):
+    """The student's own cells as ``(position, cell)``, their copies of checks as
+    ``{id: [(gap, cell)]}`` (gap: how many own cells precede the copy), and the ids
+    of checks of other assignments they claim."""
+    body, copies, elsewhere = [], {}, set()
+    for position, cell in enumerate(copy.deepcopy(cells), 1):
         claim = _claimed_check(cell, slugs)
         if claim in checks:
             copies.setdefault(claim, []).append((len(body), cell))
         else:
             if claim is not None:
-                claimed_elsewhere.add(claim)
-            positions[id(cell)] = k
-            body.append(cell)
+                elsewhere.add(claim)
+            body.append((position, cell))
+    return body, copies, elsewhere
 
+
+def _flags(check: Check, copies: list, low: int, high: int) -> tuple[list[str], int]:
+    """Tampering flags of one check and the gap it goes in, between ``low`` and ``high``."""
+    if not copies:
+        return ["deleted"], high
+    flags = []
+    if any(cell.cell_type != "code" or visible_sha256(cell.source) != check.sha256
+           for _, cell in copies):
+        flags.append("edited")
+    gap = copies[0][0]
+    if not low <= gap <= high:
+        flags.append("moved")
+        gap = high
+    if any([strip_markers(cell) for _, cell in copies]):
+        flags.append("markers")
+    return flags, gap
+
+
+def prepare_submission(submission: nbformat.NotebookNode, assignment: Assignment) -> Prepared:
+    """The graded copy of ``submission`` (which is left unchanged)."""
+    checks = {check.id: check for check in assignment.checks}
+    body, copies, elsewhere = _split(submission.cells, {c.replace(".", "-"): c for c in checks}, checks)
+    foreign = None
+    if elsewhere and not copies:
+        foreign = (f"not a notebook for {assignment.name}: it holds none of its checks "
+                   f"but holds {', '.join(sorted(elsewhere))}")
+
+    # Each check goes in a gap of the student's cells: after the cell matching the
+    # canonical cell before it (low), at the latest before the one matching the
+    # canonical cell after it (high).
     canonical = assignment.notebook.cells
     plain = [i for i, cell in enumerate(canonical) if check_spec(cell) is None]
-    matched = _match([canonical[i] for i in plain], body)
-    foreign = None
-    if claimed_elsewhere and not copies:
-        foreign = (f"not a notebook for {assignment.name}: it holds none of its checks "
-                   f"but holds {', '.join(sorted(claimed_elsewhere))}")
-    flags, slots = {}, {}
+    matched = _match([canonical[i] for i in plain], [cell for _, cell in body])
+    flags, gaps = {}, {}
     for index, cell in enumerate(canonical):
         spec = check_spec(cell)
         if spec is None:
             continue
-        check_id = spec["check"]
         before = [matched[n] for n, i in enumerate(plain) if i < index and n in matched]
         after = [matched[n] for n, i in enumerate(plain) if i > index and n in matched]
         low = before[-1] + 1 if before else 0
         high = max(after[0] if after else len(body), low)
-        flags[check_id] = []
-        if check_id not in copies:
-            flags[check_id].append("deleted")
-            slots[check_id] = high
-            continue
-        slot = copies[check_id][0][0]
-        kept = [cell for _, cell in copies[check_id]]
-        if any(cell.cell_type != "code" or visible_sha256(cell.source) != checks[check_id].sha256
-               for cell in kept):
-            flags[check_id].append("edited")
-        markers = any([strip_markers(cell) for cell in kept])
-        if low <= slot <= high:
-            slots[check_id] = slot
-        else:
-            flags[check_id].append("moved")
-            slots[check_id] = high
-        if markers:
-            flags[check_id].append("markers")
+        check_id = spec["check"]
+        flags[check_id], gaps[check_id] = _flags(checks[check_id], copies.get(check_id, []), low, high)
 
-    stripped = sum(strip_markers(cell) for cell in body)
+    stripped = sum(strip_markers(cell) for _, cell in body)
     cells, origins = [], []
-    order = {check.id: n for n, check in enumerate(assignment.checks)}
-    for slot in range(len(body) + 1):
-        for check_id in sorted((c for c, s in slots.items() if s == slot), key=order.get):
-            cell = copy.deepcopy(checks[check_id].cell)
-            cell.id = check_id.replace(".", "-")
-            cells.append(cell)
-            origins.append(("check", check_id))
-        if slot < len(body):
-            cell = body[slot]
+    for gap in range(len(body) + 1):
+        for check in assignment.checks:
+            if gaps[check.id] == gap:
+                cell = copy.deepcopy(check.cell)
+                cell.id = check.id.replace(".", "-")
+                cells.append(cell)
+                origins.append(("check", check.id))
+        if gap < len(body):
+            position, cell = body[gap]
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
-                origins.append(("student", positions[id(cell)]))
+                origins.append(("student", position))
             cells.append(cell)
-
     notebook = nbformat.v4.new_notebook(metadata=copy.deepcopy(assignment.notebook.metadata))
     notebook.cells = cells
     _unique_ids(notebook)

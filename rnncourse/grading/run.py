@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["FORGED", "CellResult", "NotebookResult", "run_nbval", "run_isolated"]
+__all__ = ["FORGED", "CellResult", "NotebookResult", "read_results", "run_nbval", "run_isolated"]
 
 STARTUP_S = 120  # pytest, workers and kernels starting, on a loaded machine
 SLACK_PER_CELL_S = 10  # nbval's interrupt grace (5 s) and kernel shutdown
@@ -79,7 +79,7 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _read_results(results: Path, root: Path, notebooks: list[Path]) -> dict[Path, NotebookResult]:
+def read_results(results: Path, root: Path, notebooks: list[Path]) -> dict[Path, NotebookResult]:
     """Parse the plugin's JSON lines; a cell reported twice means forged lines."""
     by_name = {path.relative_to(root).as_posix(): path for path in notebooks}
     out = {path: NotebookResult() for path in notebooks}
@@ -134,7 +134,7 @@ def _run(notebooks, root, jobs, timeout, code_cells, log, results):
         output, _ = process.communicate()
         output += f"\n[rnncourse grade] run killed after {limit:.0f} s (over its time bound)\n"
     log.append(output)
-    return _read_results(results, root, notebooks)
+    return read_results(results, root, notebooks)
 
 
 def run_isolated(copies: dict[Path, str], root: Path, jobs: int, timeout: float,
