@@ -7,9 +7,13 @@ The submissions are K copies of the solved notebook (every cell runs, as in a
 finished assignment). Plain nbval runs the same copies with the same options
 (lax mode, current environment, one notebook per worker); the difference is the
 grader's own cost: preparing the copies, its pytest plugin, and the gradebook.
+Both wall-clock and CPU seconds (this process and all it started: pytest,
+workers, kernels) are printed; on a shared machine the CPU figures are the
+steadier ones.
 """
 
 import argparse
+import resource
 import shutil
 import subprocess
 import sys
@@ -31,15 +35,31 @@ def first_assignment() -> str:
     raise SystemExit("no solutions notebook with a check cell")
 
 
-def plain_nbval(folder: Path, jobs: int, timeout: float) -> float:
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its waited-for descendants."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def timed(run) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``run()``."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    run()
+    return time.perf_counter() - wall, cpu_seconds() - cpu
+
+
+def plain_nbval(folder: Path, jobs: int, timeout: float) -> None:
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
                "--rootdir", str(folder), "--nbval-lax", "--nbval-current-env",
                f"--nbval-cell-timeout={timeout:g}", str(folder)]
     if jobs > 1:
         command[4:4] = ["-n", str(jobs), "--dist", "loadfile"]
-    start = time.perf_counter()
     subprocess.run(command, cwd=folder, stdout=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
+
+
+def graded(submissions: dict, name: str, jobs: int, timeout: float) -> None:
+    rows, _ = grade(submissions, name, ROOT / "solutions", jobs, timeout)
+    assert all(row.passed == "yes" for row in rows), [row.message for row in rows if row.message]
 
 
 def main() -> None:
@@ -58,14 +78,14 @@ def main() -> None:
             shutil.copy(ROOT / "solutions" / f"{name}.ipynb", path)
             submissions[path.stem] = path
         print(f"{name}: {args.copies} solved copies, {len(assignment.checks)} check(s)")
-        print(f"{'jobs':>4} {'plain nbval s/sub':>18} {'rnncourse grade s/sub':>22} {'overhead':>9}")
+        print("seconds per submission, wall (CPU)")
+        print(f"{'jobs':>4} {'plain nbval':>16} {'rnncourse grade':>16} {'overhead (CPU)':>15}")
         for jobs in (1, 2):
-            plain = plain_nbval(folder, jobs, args.timeout) / args.copies
-            start = time.perf_counter()
-            rows, _ = grade(submissions, name, ROOT / "solutions", jobs, args.timeout)
-            graded = (time.perf_counter() - start) / args.copies
-            assert all(row.passed == "yes" for row in rows), [r.message for r in rows if r.message]
-            print(f"{jobs:>4} {plain:18.2f} {graded:22.2f} {graded / plain - 1:8.0%}", flush=True)
+            plain = timed(lambda: plain_nbval(folder, jobs, args.timeout))
+            ours = timed(lambda: graded(submissions, name, jobs, args.timeout))
+            p_wall, p_cpu, g_wall, g_cpu = (x / args.copies for x in (*plain, *ours))
+            print(f"{jobs:>4} {p_wall:8.2f} ({p_cpu:5.2f}) {g_wall:8.2f} ({g_cpu:5.2f}) "
+                  f"{g_wall / p_wall - 1:6.0%} ({g_cpu / p_cpu - 1:4.0%})", flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -28,7 +28,10 @@ __all__ = ["grade", "add_arguments", "run"]
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:  # gone or unreadable: compared, never fatal
+        return f"unreadable: {exc}"
 
 
 def grade(submissions: dict[str, Path], assignment_name: str, solutions: str | Path = "solutions",
