@@ -62,13 +62,12 @@ def check_rows(student: str, submission: str, assignment: Assignment, prepared: 
     """Rows of a submission that was run, in the order of the canonical checks,
     and which of the student's cells failed first ("" if none)."""
     points = {check.id: check.points for check in assignment.checks}
-    rows, earlier, first = {}, None, ""
+    rows, earlier = {}, None  # (cell, reason) of the student's first failing cell
     for n, (kind, what) in enumerate(prepared.origins):
         cell = result.cells.get(n)
         if kind == "student":
             if earlier is None and cell is not None and not cell.passed and cell.ran:
-                earlier = f"cell {what} failed first: {cell.reason}"
-                first = f"cell {what}: {cell.reason}"
+                earlier = (what, cell.reason)
             continue
         if cell is None:
             status, message = "not run", result.error or "not run: no result (the run stopped early; see the log)"
@@ -76,12 +75,13 @@ def check_rows(student: str, submission: str, assignment: Assignment, prepared: 
             status, message = "passed", ""
         else:
             status, message = ("failed" if cell.ran else "not run"), cell.reason
-            if earlier:
-                message += f" ({earlier})"
+            if earlier and earlier[1] != cell.reason:  # the same error again says nothing new
+                message += f" (cell {earlier[0]} failed first: {earlier[1]})"
         rows[what] = Row(student, submission, what, _points(points[what]),
                          _points(points[what] if status == "passed" else 0),
                          "yes" if status == "passed" else "no", status, message,
                          " ".join(prepared.flags.get(what, [])))
+    first = f"cell {earlier[0]}: {earlier[1]}" if earlier else ""
     return [rows[check.id] for check in assignment.checks], first
 
 
