@@ -419,7 +419,7 @@ def test_dead_kernel_is_detected_and_later_checks_are_not_run(graded):
     r = row(graded, "os_exit", "01.square")
     assert r["status"] == "not run"
     assert r["message"].startswith("not run: the kernel had stopped in an earlier cell")
-    assert "KernelDied: the kernel died" in graded["totals"]["os_exit"]["note"]
+    assert "KernelDied: the kernel stopped" in graded["totals"]["os_exit"]["note"]
     assert graded["totals"]["os_exit"]["status"] == "incomplete"
 
 

@@ -70,8 +70,8 @@ def _watch_kernel(kernel) -> None:
                 return wait(msg_id, timeout=left)
             except Empty:
                 if not kernel.is_alive():
-                    raise KernelDied("the kernel died while running this cell "
-                                     "(os._exit, a crash or out of memory)") from None
+                    raise KernelDied("the kernel stopped during or just before this cell "
+                                     "(exit(), os._exit, a crash or out of memory)") from None
 
     kernel.await_reply = await_reply
     kernel._rnncourse_watched = True
