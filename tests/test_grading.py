@@ -155,7 +155,9 @@ PLANTED = {
         "        os.remove(name)\n"
         "open('junk.txt', 'w').write('x' * 1000)\n"
         "for name in glob.glob('../*/*.ipynb'):\n"
-        "    open(name, 'w').write('{}')")),
+        "    open(name, 'w').write('{}')\n"
+        "import subprocess, sys\n"
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'], start_new_session=True)")),
     "other_assignment": _other_assignment,
 }
 RAW = {"invalid_json": '{"cells": [ this is not json', "empty": ""}
@@ -430,8 +432,13 @@ def test_input_fails_its_cell_instead_of_waiting(graded):
 
 def test_a_cell_deleting_and_overwriting_files_harms_only_its_copy(graded):
     assert graded["totals"]["vandal"]["points_earned"] == "3"
+    assert graded["totals"]["vandal"]["note"] == ""
     assert graded["totals"]["other_assignment"]["status"] == "wrong assignment"
     assert graded["totals"]["correct"]["points_earned"] == "3"
+
+
+def test_processes_left_running_by_a_cell_are_killed(graded):
+    assert "killed 1 process(es) left running" in graded["log"]
 
 
 @pytest.mark.parametrize("student", ["invalid_json", "empty"])

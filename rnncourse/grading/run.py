@@ -120,7 +120,23 @@ def run_nbval(notebooks: list[Path], root: Path, jobs: int, timeout: float,
         shutil.rmtree(private, ignore_errors=True)
 
 
-def _run(notebooks, root, jobs, timeout, code_cells, log, results):
+def _kill_strays(root: Path) -> list[int]:
+    """Kill processes still working in ``root`` (kernels orphaned by a killed run,
+    background processes a student cell started); Linux only, else a no-op."""
+    killed = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            inside = Path(os.readlink(proc / "cwd")).is_relative_to(root)
+            if inside and int(proc.name) != os.getpid():
+                os.kill(int(proc.name), signal.SIGKILL)
+                killed.append(int(proc.name))
+        except (OSError, ValueError):  # gone, not ours, or no /proc
+            continue
+    return killed
+
+
+def _run(notebooks: list[Path], root: Path, jobs: int, timeout: float,
+         code_cells: dict[Path, int], log: list[str], results: Path) -> dict[Path, NotebookResult]:
     paths = [path.relative_to(root).as_posix() for path in notebooks]
     limit = STARTUP_S + sum(code_cells[path] for path in notebooks) * (timeout + SLACK_PER_CELL_S)
     process = subprocess.Popen(
@@ -133,6 +149,9 @@ def _run(notebooks, root, jobs, timeout, code_cells, log, results):
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
         output += f"\n[rnncourse grade] run killed after {limit:.0f} s (over its time bound)\n"
+    strays = _kill_strays(root)
+    if strays:
+        output += f"\n[rnncourse grade] killed {len(strays)} process(es) left running: {strays}\n"
     log.append(output)
     return read_results(results, root, notebooks)
 
