@@ -99,13 +99,13 @@ def _reason(item, exc: BaseException) -> str:
     return first_line(f"{type(exc).__name__}: {exc}")
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
+    report = yield
     if call.when == "call" and call.excinfo is not None:
         # a new list: the report shares item.user_properties with later reports
         report.user_properties = [*report.user_properties, (REASON, _reason(item, call.excinfo.value))]
+    return report
 
 
 def _last_line(text: str) -> str:
