@@ -7,15 +7,6 @@ from torch import nn
 from rnncourse.unitary import OrthogonalRNNCell, gradient_norms_through_time, run_cell
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny recurrent models run far faster on one thread than on two fighting for a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("seed,H", [(0, 4), (1, 16), (2, 33)])
 def test_recurrent_matrix_is_orthogonal_with_eigenvalues_on_the_unit_circle(seed, H):
     torch.manual_seed(seed)
