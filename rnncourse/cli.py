@@ -14,6 +14,7 @@ __all__ = ["main"]
 COMMANDS = {
     "doctor": ("rnncourse.doctor", "check the environment: versions, device, kernel"),
     "release": ("rnncourse.release", "write lectures/ (student notebooks) from solutions/"),
+    "train": ("rnncourse.train", "train a character LSTM (TBPTT, checkpoints, pretrained export)"),
 }
 
 
