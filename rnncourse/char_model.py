@@ -7,6 +7,7 @@ the next character at every position (the "realistic hidden unit" figure of [000
 and measure the loss in nats per character on a long text with the state carried.
 """
 
+import contextlib
 import math
 
 import torch
@@ -51,11 +52,17 @@ class CharLSTM(nn.Module):
         return self.vocab.encode(text).unsqueeze(0).to(self.head.weight.device)
 
 
+@contextlib.contextmanager
 def _fast_cpu_steps(device: torch.device):
     # One character at a time with batch 1, PyTorch's oneDNN LSTM path is several
     # times slower than the plain one on CPU (measured in notebook 08); training with
     # long windows is faster with it, so it is switched off only here.
-    return torch.backends.mkldnn.flags(enabled=device.type != "cpu")
+    before = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = before and device.type != "cpu"
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = before
 
 
 @torch.no_grad()

@@ -37,7 +37,7 @@ __all__ = ["TrainConfig", "TrainResult", "train", "lr_at", "command_line", "ship
 
 # Fields that change where or how fast a run happens, not what it computes.
 _RUNTIME_FIELDS = ("device", "threads", "checkpoint", "checkpoint_every", "data_path",
-                   "progress")
+                   "max_minutes", "progress")
 
 
 @dataclass
@@ -65,6 +65,7 @@ class TrainConfig:
     threads: int | None = None       # torch CPU threads (None: leave as is)
     checkpoint: str | None = None    # path of the resumable checkpoint
     checkpoint_every: int = 250
+    max_minutes: float | None = None # stop (checkpointed) after this long; resume later
     progress: bool = True            # tqdm progress bar
 
 
@@ -109,12 +110,14 @@ def _amp(device: torch.device):
 
 
 def train(config: TrainConfig, train_text: str | None = None, val_text: str | None = None,
-          resume: bool = True) -> TrainResult:
+          resume: bool = True, stop_after: int | None = None) -> TrainResult:
     """Train a ``CharLSTM`` as ``config`` says; returns the model and its history.
 
     ``train_text``/``val_text`` override the corpus (tests use small strings). With
     ``config.checkpoint`` set, a checkpoint is written every ``checkpoint_every``
     steps and at the end; ``resume=True`` continues from it if it exists.
+    ``stop_after`` ends this call after that many steps (checkpointed), as if the run
+    had been interrupted; ``config.max_minutes`` does the same after a wall time.
     """
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -158,6 +161,7 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
 
     bar = tqdm(total=config.steps, initial=step, disable=not config.progress, desc="train")
     window_loss, window_chars, t0 = 0.0, 0, time.perf_counter()
+    start_step, started = step, time.perf_counter()
     while step < config.steps:
         k = step % len(batcher)
         if k == 0:
@@ -183,6 +187,9 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.3f}")
 
+        out_of_time = config.max_minutes is not None and \
+            time.perf_counter() - started > 60 * config.max_minutes
+        stopped = out_of_time or (stop_after is not None and step - start_step >= stop_after)
         last = step == config.steps
         if step % config.eval_every == 0 or last:
             now = time.perf_counter()
@@ -200,10 +207,12 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
             history["samples"].append({"step": step, "text": text})
             if config.progress:
                 tqdm.write(f"--- sample at step {step} ---\n{text}")
-        if step % config.checkpoint_every == 0 or last:
+        if step % config.checkpoint_every == 0 or last or stopped:
             elapsed += time.perf_counter() - t0
             t0 = time.perf_counter()
             checkpoint()
+        if stopped:
+            break
     bar.close()
     return TrainResult(model.eval(), config, history, step, elapsed, str(device))
 
@@ -218,8 +227,7 @@ def add_arguments(parser) -> None:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
             continue
         kind = {int: int, float: float}.get(type(f.default), str)
-        if f.name == "threads":
-            kind = int
+        kind = {"threads": int, "max_minutes": float}.get(f.name, kind)
         parser.add_argument(flag, type=kind, default=f.default, help=f"default: {f.default}")
     parser.add_argument("--no-resume", action="store_true",
                         help="ignore an existing checkpoint and start over")
@@ -234,7 +242,7 @@ def command_line(config: TrainConfig, extra: list[str] = ()) -> str:
     args = ["rnncourse", "train"]
     for f in dataclasses.fields(TrainConfig):
         value = getattr(config, f.name)
-        if value != f.default and f.name not in ("device", "threads", "progress"):
+        if value != f.default and f.name not in ("device", "threads", "progress", "max_minutes"):
             args += ["--" + f.name.replace("_", "-"), str(value)]
     return shlex.join(args + list(extra))
 

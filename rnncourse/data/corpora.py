@@ -74,9 +74,13 @@ def _sha256_file(path: Path) -> str:
 
 
 def data_dir() -> Path:
-    """Where local data files live: ``$RNNCOURSE_DATA_DIR``, else ``../shared/data``."""
+    """Where local data files live: ``$RNNCOURSE_DATA_DIR``, else the first
+    ``shared/data`` folder beside the repository or beside one of its parents."""
     env = os.environ.get(DATA_ENV_VAR, "").strip()
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+    if env:
+        return Path(env)
+    candidates = [parent / "shared" / "data" for parent in REPO_ROOT.parents]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
 
 
 def cache_dir() -> Path:
