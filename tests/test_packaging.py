@@ -1,0 +1,55 @@
+"""The project's promises about installation stay true."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"torch": "pytorch"}  # PyPI name -> conda-forge name
+
+
+def pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def conda_requirements() -> set[str]:
+    """The conda dependencies of environment.yml (python, pip and the pip section left out)."""
+    found = set()
+    text = (ROOT / "environment.yml").read_text()
+    for line in text[text.index("\ndependencies:"):].splitlines():
+        match = re.match(r"^  - ([A-Za-z0-9_.-]+.*)$", line)
+        if match and not match.group(1).startswith(("python", "pip")):
+            found.add(match.group(1).replace(" ", ""))
+    return found
+
+
+def test_environment_yml_matches_pyproject():
+    project = pyproject()["project"]
+    wanted = set()
+    for requirement in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
+        wanted.add(CONDA_NAMES.get(name, name) + requirement[len(name):].replace(" ", ""))
+    have = conda_requirements()
+    assert wanted == have, (f"only in pyproject.toml: {sorted(wanted - have)}; "
+                            f"only in environment.yml: {sorted(have - wanted)}")
+
+
+def test_environment_yml_installs_the_package_editable():
+    assert re.search(r"^      - -e \.$", (ROOT / "environment.yml").read_text(), re.M)
+
+
+def test_readme_opens_with_the_two_commands():
+    head = (ROOT / "README.md").read_text().split("\n## ")[0]
+    assert "make lab" in head and "make test" in head
+
+
+def test_ci_runs_the_readme_test_command_with_the_cpu_torch():
+    script = (ROOT / ".ci" / "run").read_text()
+    assert "torch==2.13.0" in script
+    assert script.index("torch==2.13.0") < script.index("make test")
+
+
+def test_every_module_declares_its_public_api():
+    missing = [str(p.relative_to(ROOT)) for p in (ROOT / "rnncourse").rglob("*.py")
+               if p.name != "__init__.py" and "__all__" not in p.read_text()]
+    assert not missing, f"modules without __all__: {missing}"
