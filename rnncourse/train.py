@@ -76,6 +76,7 @@ class TrainResult:
     history: dict = field(default_factory=dict)
     steps: int = 0
     wall_time_s: float = 0.0
+    cpu_time_s: float = 0.0
     device: str = "cpu"
 
 
@@ -136,7 +137,7 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
     batcher = TBPTTBatcher(vocab.encode(train_text), config.batch_size, config.seq_len)
     eval_text = val_text[: config.eval_chars] if config.eval_chars else val_text
     history = {"step": [], "train_loss": [], "val_loss": [], "samples": [], "chars_per_s": []}
-    step, state, elapsed = 0, None, 0.0
+    step, state, elapsed, cpu_spent = 0, None, 0.0, 0.0
 
     ckpt = Path(config.checkpoint) if config.checkpoint else None
     if resume and ckpt is not None and ckpt.exists():
@@ -148,6 +149,7 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
         optimizer.load_state_dict(saved["optimizer"])
         scaler.load_state_dict(saved["scaler"])
         step, history, elapsed = saved["step"], saved["history"], saved["wall_time_s"]
+        cpu_spent = saved["cpu_time_s"]
         state = saved["state"]
         torch.set_rng_state(saved["rng"].cpu())
 
@@ -157,11 +159,12 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
                 "config": _semantic(config), "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
                 "step": step, "history": history, "wall_time_s": elapsed,
+                "cpu_time_s": cpu_spent + time.process_time() - cpu0,
                 "state": state, "rng": torch.get_rng_state()})
 
     bar = tqdm(total=config.steps, initial=step, disable=not config.progress, desc="train")
     window_loss, window_chars, t0 = 0.0, 0, time.perf_counter()
-    start_step, started = step, time.perf_counter()
+    start_step, started, cpu0 = step, time.perf_counter(), time.process_time()
     while step < config.steps:
         k = step % len(batcher)
         if k == 0:
@@ -200,6 +203,10 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
             history["val_loss"].append(evaluate_loss(model, eval_text))
             bar.set_postfix(loss=f"{history['train_loss'][-1]:.3f}",
                             val=f"{history['val_loss'][-1]:.3f}")
+            if not config.progress:
+                print(f"step {step}: train {history['train_loss'][-1]:.4f}, val "
+                      f"{history['val_loss'][-1]:.4f} nats/char, "
+                      f"{history['chars_per_s'][-1]:.0f} chars/s", flush=True)
             window_loss, window_chars, t0 = 0.0, 0, time.perf_counter()
         if step % config.sample_every == 0 or last:
             g = torch.Generator().manual_seed(config.seed + step)  # leaves the global RNG alone
@@ -214,7 +221,8 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
         if stopped:
             break
     bar.close()
-    return TrainResult(model.eval(), config, history, step, elapsed, str(device))
+    cpu_spent += time.process_time() - cpu0
+    return TrainResult(model.eval(), config, history, step, elapsed, cpu_spent, str(device))
 
 
 # --- rnncourse train -----------------------------------------------------------------
@@ -270,6 +278,7 @@ def ship(result: TrainResult, name: str, command: str, directory=None) -> dict:
             "hyperparameters": _semantic(config),
             "steps": result.steps,
             "wall_time_s": round(result.wall_time_s, 1),
+            "cpu_time_s": round(result.cpu_time_s, 1),
             "device": result.device,
             "cpu": platform.processor() or platform.machine(),
             "threads": torch.get_num_threads(),

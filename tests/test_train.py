@@ -15,7 +15,7 @@ VAL = "the mat sat on the cat. " * 10
 def _config(**kw):
     base = dict(embed_dim=8, hidden_size=24, num_layers=1, batch_size=4, seq_len=16,
                 lr=1e-2, warmup=2, steps=8, eval_every=4, eval_chars=0, sample_every=4,
-                sample_chars=20, checkpoint_every=100, device="cpu", progress=False)
+                sample_chars=20, checkpoint_every=100, device="cpu", threads=1, progress=False)
     return TrainConfig(**{**base, **kw})
 
 
@@ -82,7 +82,7 @@ def test_cli_trains_and_ships_a_pretrained_model(tmp_path, capsys):
     code = main(["train", "--corpus", "python", "--hidden-size", "8", "--embed-dim", "4",
                  "--num-layers", "1", "--batch-size", "2", "--seq-len", "8", "--steps", "2",
                  "--eval-chars", "300", "--sample-chars", "5", "--device", "cpu",
-                 "--no-progress", "--save-pretrained", "tiny",
+                 "--threads", "1", "--no-progress", "--save-pretrained", "tiny",
                  "--pretrained-dir", str(tmp_path)])
     assert code == 0
     meta = json.loads((tmp_path / "tiny.json").read_text())
