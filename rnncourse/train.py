@@ -137,7 +137,7 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
     batcher = TBPTTBatcher(vocab.encode(train_text), config.batch_size, config.seq_len)
     eval_text = val_text[: config.eval_chars] if config.eval_chars else val_text
     history = {"step": [], "train_loss": [], "val_loss": [], "samples": [], "chars_per_s": []}
-    step, state, elapsed, cpu_spent = 0, None, 0.0, 0.0
+    step, state, wall_before, cpu_before = 0, None, 0.0, 0.0  # time spent by earlier calls
 
     ckpt = Path(config.checkpoint) if config.checkpoint else None
     if resume and ckpt is not None and ckpt.exists():
@@ -148,9 +148,8 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         scaler.load_state_dict(saved["scaler"])
-        step, history, elapsed = saved["step"], saved["history"], saved["wall_time_s"]
-        cpu_spent = saved["cpu_time_s"]
-        state = saved["state"]
+        step, history, state = saved["step"], saved["history"], saved["state"]
+        wall_before, cpu_before = saved["wall_time_s"], saved["cpu_time_s"]
         torch.set_rng_state(saved["rng"].cpu())
 
     def checkpoint() -> None:
@@ -158,13 +157,20 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
             _save_checkpoint(ckpt, {
                 "config": _semantic(config), "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
-                "step": step, "history": history, "wall_time_s": elapsed,
-                "cpu_time_s": cpu_spent + time.process_time() - cpu0,
+                "step": step, "history": history, "wall_time_s": wall_time(),
+                "cpu_time_s": cpu_time(),
                 "state": state, "rng": torch.get_rng_state()})
 
-    bar = tqdm(total=config.steps, initial=step, disable=not config.progress, desc="train")
-    window_loss, window_chars, t0 = 0.0, 0, time.perf_counter()
     start_step, started, cpu0 = step, time.perf_counter(), time.process_time()
+
+    def wall_time() -> float:
+        return wall_before + time.perf_counter() - started
+
+    def cpu_time() -> float:
+        return cpu_before + time.process_time() - cpu0
+
+    bar = tqdm(total=config.steps, initial=step, disable=not config.progress, desc="train")
+    window_loss, window_steps, t0 = 0.0, 0, time.perf_counter()  # since the last evaluation
     while step < config.steps:
         k = step % len(batcher)
         if k == 0:
@@ -186,20 +192,19 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
         scaler.update()
         step += 1
         window_loss += loss.item()
-        window_chars += x.numel()
+        window_steps += 1
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.3f}")
 
-        out_of_time = config.max_minutes is not None and \
-            time.perf_counter() - started > 60 * config.max_minutes
+        out_of_time = (config.max_minutes is not None
+                       and time.perf_counter() - started > 60 * config.max_minutes)
         stopped = out_of_time or (stop_after is not None and step - start_step >= stop_after)
         last = step == config.steps
         if step % config.eval_every == 0 or last:
-            now = time.perf_counter()
-            elapsed += now - t0
+            seconds = time.perf_counter() - t0
             history["step"].append(step)
-            history["train_loss"].append(window_loss / (window_chars / x.numel()))
-            history["chars_per_s"].append(window_chars / max(now - t0, 1e-9))
+            history["train_loss"].append(window_loss / window_steps)
+            history["chars_per_s"].append(window_steps * x.numel() / max(seconds, 1e-9))
             history["val_loss"].append(evaluate_loss(model, eval_text))
             bar.set_postfix(loss=f"{history['train_loss'][-1]:.3f}",
                             val=f"{history['val_loss'][-1]:.3f}")
@@ -207,7 +212,7 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
                 print(f"step {step}: train {history['train_loss'][-1]:.4f}, val "
                       f"{history['val_loss'][-1]:.4f} nats/char, "
                       f"{history['chars_per_s'][-1]:.0f} chars/s", flush=True)
-            window_loss, window_chars, t0 = 0.0, 0, time.perf_counter()
+            window_loss, window_steps, t0 = 0.0, 0, time.perf_counter()
         if step % config.sample_every == 0 or last:
             g = torch.Generator().manual_seed(config.seed + step)  # leaves the global RNG alone
             text = sample(model, "\n", config.sample_chars, temperature=0.8, generator=g)
@@ -215,14 +220,11 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
             if config.progress:
                 tqdm.write(f"--- sample at step {step} ---\n{text}")
         if step % config.checkpoint_every == 0 or last or stopped:
-            elapsed += time.perf_counter() - t0
-            t0 = time.perf_counter()
             checkpoint()
         if stopped:
             break
     bar.close()
-    cpu_spent += time.process_time() - cpu0
-    return TrainResult(model.eval(), config, history, step, elapsed, cpu_spent, str(device))
+    return TrainResult(model.eval(), config, history, step, wall_time(), cpu_time(), str(device))
 
 
 # --- rnncourse train -----------------------------------------------------------------
