@@ -35,7 +35,9 @@ def kernel(nb, cwd: Path):
     """A kernel running the current Python, with ``cwd`` as working directory."""
     manager = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME,
                             kernel_spec_manager=NbvalKernelspecManager())
-    client = NotebookClient(nb, km=manager, timeout=CELL_TIMEOUT,
+    # nbclient writes each executed cell back into its notebook: give it a copy so
+    # the caller's cells (solutions and stubs) stay as they were.
+    client = NotebookClient(copy.deepcopy(nb), km=manager, timeout=CELL_TIMEOUT,
                             resources={"metadata": {"path": str(cwd)}})
     with client.setup_kernel():
         yield Kernel(client)
