@@ -4,7 +4,8 @@
   bare PyTorch loop on the same model, batches and optimiser: the overhead ratio;
 * time to load a shipped model (``rnncourse.pretrained.load``);
 * time for the cell explorer to read 2,000 characters and render its HTML;
-* batch-1 sampling, one character at a time, with PyTorch's oneDNN LSTM path on and off.
+* training steps and batch-1 sampling (one character at a time) with PyTorch's oneDNN
+  LSTM path on and off.
 
 Both wall-clock and CPU time are printed: on a shared machine the CPU time is the
 steadier figure. Run: ``.venv/bin/python benchmarks/char_models.py [--threads 1]``
@@ -78,6 +79,12 @@ def main() -> None:
     print(f"  train()         {chars / ours.wall:8.0f} chars/s wall, {chars / ours.cpu:8.0f} per CPU-s"
           "  (includes one evaluation and one sample at the end)")
     print(f"  overhead ratio  {ours.cpu / bare.cpu:.2f} (CPU time, train() / bare loop)")
+    before = torch.backends.mkldnn.enabled
+    for enabled in (True, False):
+        torch.backends.mkldnn.enabled = enabled
+        t = bare_loop(config, text)
+        print(f"  bare loop, oneDNN {'on ' if enabled else 'off'}: {chars / t.cpu:8.0f} chars per CPU-s")
+    torch.backends.mkldnn.enabled = before
 
     for name in ("char_lstm_python", "char_lstm_shakespeare"):
         with Timer() as t:
@@ -89,7 +96,6 @@ def main() -> None:
         CellExplorer(model, python_source("val")[:2000], layer=1, cell=0).html()
     print(f"cell explorer on 2,000 characters: {t.wall:.2f} s wall, {t.cpu:.2f} s CPU")
 
-    before = torch.backends.mkldnn.enabled
     for enabled in (True, False):
         torch.backends.mkldnn.enabled = enabled
         with torch.no_grad(), Timer() as t:

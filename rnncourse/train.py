@@ -239,6 +239,8 @@ def add_arguments(parser) -> None:
         kind = {int: int, float: float}.get(type(f.default), str)
         kind = {"threads": int, "max_minutes": float}.get(f.name, kind)
         parser.add_argument(flag, type=kind, default=f.default, help=f"default: {f.default}")
+    parser.add_argument("--stop-after", type=int, default=None, metavar="STEPS",
+                        help="end this call after STEPS steps (checkpointed; resume later)")
     parser.add_argument("--no-resume", action="store_true",
                         help="ignore an existing checkpoint and start over")
     parser.add_argument("--save-pretrained", metavar="NAME",
@@ -302,11 +304,14 @@ def ship(result: TrainResult, name: str, command: str, directory=None) -> dict:
 def run(args) -> int:
     config = TrainConfig(**{f.name: getattr(args, f.name)
                             for f in dataclasses.fields(TrainConfig)})
-    result = train(config, resume=not args.no_resume)
+    result = train(config, resume=not args.no_resume, stop_after=args.stop_after)
     print(f"trained {result.steps} steps in {result.wall_time_s:.0f} s on {result.device}; "
           f"val loss {result.history['val_loss'][-1]:.4f} nats/char")
     if args.save_pretrained:
-        command = command_line(config, ["--save-pretrained", args.save_pretrained])
+        # A run cut short (time limit, --stop-after) is reproduced from scratch by
+        # stopping at the same step: training is deterministic across resumes.
+        cut = ["--stop-after", str(result.steps)] if result.steps < config.steps else []
+        command = command_line(config, cut + ["--save-pretrained", args.save_pretrained])
         meta = ship(result, args.save_pretrained, command, args.pretrained_dir)
         print(f"saved {args.save_pretrained}: val loss {meta['val_loss']:.4f} nats/char")
     return 0

@@ -91,3 +91,14 @@ def test_cli_trains_and_ships_a_pretrained_model(tmp_path, capsys):
     assert meta["loss_unit"] == "nats/char" and meta["val_loss"] > 0
     assert (tmp_path / "tiny.safetensors").stat().st_size < 50_000
     assert "val loss" in capsys.readouterr().out
+
+
+def test_cli_records_how_to_reproduce_a_run_cut_short(tmp_path):
+    main(["train", "--corpus", "python", "--hidden-size", "8", "--embed-dim", "4",
+          "--num-layers", "1", "--batch-size", "2", "--seq-len", "8", "--steps", "5",
+          "--stop-after", "2", "--eval-chars", "300", "--sample-chars", "5",
+          "--device", "cpu", "--threads", "1", "--no-progress", "--save-pretrained", "cut",
+          "--pretrained-dir", str(tmp_path)])
+    training = json.loads((tmp_path / "cut.json").read_text())["training"]
+    assert training["steps"] == 2 and training["hyperparameters"]["steps"] == 5
+    assert "--steps 5 --stop-after 2 --save-pretrained cut" in training["command"]
