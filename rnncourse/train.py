@@ -305,8 +305,9 @@ def run(args) -> int:
     config = TrainConfig(**{f.name: getattr(args, f.name)
                             for f in dataclasses.fields(TrainConfig)})
     result = train(config, resume=not args.no_resume, stop_after=args.stop_after)
-    print(f"trained {result.steps} steps in {result.wall_time_s:.0f} s on {result.device}; "
-          f"val loss {result.history['val_loss'][-1]:.4f} nats/char")
+    losses = result.history["val_loss"]
+    print(f"trained {result.steps} steps in {result.wall_time_s:.0f} s on {result.device}"
+          + (f"; last val loss {losses[-1]:.4f} nats/char" if losses else ""))
     if args.save_pretrained:
         # A run cut short (time limit, --stop-after) is reproduced from scratch by
         # stopping at the same step: training is deterministic across resumes.
