@@ -16,6 +16,7 @@ COMMANDS = {
     "release": ("rnncourse.release", "write lectures/ (student notebooks) from solutions/"),
     "grade": ("rnncourse.grading.cli", "grade student notebooks with nbval into a CSV gradebook"),
     "ablation": ("rnncourse.ablation", "train LSTM variants on one task, write their results"),
+    "train": ("rnncourse.train", "train a character LSTM (TBPTT, checkpoints, pretrained export)"),
 }
 
 
