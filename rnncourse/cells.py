@@ -87,6 +87,19 @@ class Cell(nn.Module):
         """One step from the projected input ``xp_t (N, G*H)``: ``(state, values)``."""
         raise NotImplementedError
 
+    def replay(self, xp: torch.Tensor, h_prev: torch.Tensor, state: tuple) -> dict:
+        """Internals of all steps at once, when a fused kernel already gave every h_t.
+
+        ``xp (N, T, G*H)`` is ``project(x)``, ``h_prev (N, T, H)`` holds h_{t-1} of every
+        step and ``state`` the initial state. Cells whose state is ``h`` alone run
+        ``step`` once on the N*T steps folded into one batch.
+        """
+        if self.state_names != ("h",):
+            raise NotImplementedError(f"{type(self).__name__} cannot replay its state")
+        N, T, H = h_prev.shape
+        _, values = self.step(xp.reshape(N * T, -1), (h_prev.reshape(N * T, H),))
+        return {k: v.reshape(N, T, H) for k, v in values.items()}
+
     def forward(self, x_t: torch.Tensor, state: tuple | None = None) -> tuple:
         """One step from a raw input ``x_t (N, D)``: returns ``(h_t, state)``."""
         if x_t.dim() != 2 or x_t.shape[1] != self.input_size:
@@ -295,6 +308,20 @@ class LSTMCell(Cell):
             gates = torch.cat([values[n] for n in self.sigmoid_gates], dim=1)
             return (h_t, c_t, gates), values
         return (h_t, c_t), values
+
+    def replay(self, xp, h_prev, state):
+        """Internals of all steps from every h_{t-1} (PyTorch's LSTM only, see ``Cell``):
+        the gates in one batch, then only ``c_t = f_t c_{t-1} + i_t g_t`` loops over time."""
+        self._require_torch_mode()
+        a = xp + h_prev @ self.W_h.T  # (N, T, 4H)
+        i, f, g, o = a.chunk(4, dim=2)
+        i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+        c_t, cs = state[1], []
+        for f_t, write_t in zip(f.unbind(1), (i * g).unbind(1)):
+            c_t = torch.addcmul(write_t, f_t, c_t)
+            cs.append(c_t)
+        c = torch.stack(cs, dim=1)  # (N, T, H)
+        return {"i": i, "f": f, "g": g, "o": o, "c": c, "h": o * torch.tanh(c)}
 
     def extra_repr(self):
         changed = {f.name: getattr(self.options, f.name) for f in fields(LSTMOptions)

@@ -14,6 +14,9 @@ __all__ = ["main"]
 COMMANDS = {
     "doctor": ("rnncourse.doctor", "check the environment: versions, device, kernel"),
     "release": ("rnncourse.release", "write lectures/ (student notebooks) from solutions/"),
+    "grade": ("rnncourse.grading.cli", "grade student notebooks with nbval into a CSV gradebook"),
+    "ablation": ("rnncourse.ablation", "train LSTM variants on one task, write their results"),
+    "train": ("rnncourse.train", "train a character LSTM (TBPTT, checkpoints, pretrained export)"),
 }
 
 

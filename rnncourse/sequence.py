@@ -2,15 +2,19 @@
 and conversion to and from ``torch.nn.LSTM`` / ``GRU`` / ``RNN``.
 
 ``SequenceLayer`` stacks cells of ``rnncourse.cells`` and runs them over
-batch-first input ``(N, T, D)``. Two paths give the same numbers:
+batch-first input ``(N, T, D)``. Three paths give the same numbers:
 
-* the **recording path**, a plain loop over time that can keep every gate, the
-  candidate and the cell state (``record=True``) for plots and widgets. It computes
-  the input terms of all steps at once and splits time with ``unbind``: indexing
-  ``x[:, t]`` inside the loop makes the backward pass quadratic in T;
+* the **loop**: a plain Python loop over time with the cell's own ``step``, which
+  every cell and variant can run, recording (``record=True``) every gate, the
+  candidate and the cell state. It computes the input terms of all steps at once and
+  splits time with ``unbind``: indexing ``x[:, t]`` inside the loop makes the backward
+  pass quadratic in T;
 * the **fast path** through ``torch.nn``'s fused kernels (cuDNN on a GPU), taken when
-  internals are not requested, every cell has a ``torch.nn`` equivalent, and the mask
-  (if any) only pads the ends of sequences.
+  every cell has a ``torch.nn`` equivalent and the mask (if any) only pads the ends
+  of sequences;
+* **recording by replay** for those same cells: the fused kernel gives every h_t,
+  then each cell recomputes its internals for all steps in one batch (``replay``);
+  gradients flow through both, so a loss may use the internals.
 
 Masks ``(N, T)`` are True where a step is real. At a masked step the state is carried
 over unchanged, and the outputs (and recorded internals) are zero, as with
@@ -41,6 +45,7 @@ class SequenceLayer(nn.Module):
     ``internals`` None unless ``record=True``, then a list over layers of dicts
     mapping names (``cell.internal_names``) to ``(N, T, H)`` tensors.
     Dropout (training only) acts on the outputs of every layer but the last.
+    ``layer.fast = False`` makes every call take the Python loop.
     """
 
     def __init__(self, cells, dropout: float = 0.0):
@@ -57,6 +62,7 @@ class SequenceLayer(nn.Module):
                                  "(states are stacked as (L, N, H))")
         self.cells = nn.ModuleList(cells)
         self.dropout = dropout
+        self.fast = True  # False: always the Python loop
         self._template = {}  # torch.nn modules lent to the fast path, never trained
 
     @classmethod
@@ -81,7 +87,9 @@ class SequenceLayer(nn.Module):
                                  f"got {tuple(mask.shape)}")
             mask = mask.to(device=x.device, dtype=torch.bool)
         states = self._split_state(state, N, x)
-        if not record and self._fast_mode(mask) is not None:
+        if self.fast and self._fast_mode(mask) is not None:
+            if record:
+                return self._forward_replay(x, states, mask)
             return self._forward_torch(x, states, mask)
         return self._forward_loop(x, states, mask, record)
 
@@ -123,26 +131,23 @@ class SequenceLayer(nn.Module):
             return None
         return modes.pop()
 
-    def _torch_module(self, mode):
-        """A ``torch.nn`` module of the right shape; its own weights are never used."""
-        key = (mode, str(self.cells[0].W_x.device))
+    def _torch_module(self, mode, D, num_layers):
+        """A ``torch.nn`` module of the right shape for ``functional_call``: its own
+        weights are never used."""
+        W = self.cells[0].W_x
+        key = (mode, D, num_layers, str(W.device), W.dtype)
         if key not in self._template:
-            self._template[key] = self._new_torch_module(mode)
+            self._template[key] = _new_torch_module(
+                mode, D, self.cells[0].hidden_size, num_layers, self.dropout).to(W.device, W.dtype)
         return self._template[key]
 
-    def _new_torch_module(self, mode):
-        cell = self.cells[0]
-        options = {"nonlinearity": mode[4:].lower()} if mode.startswith("RNN") else {}
-        module = _TORCH_CLASSES[mode](cell.input_size, cell.hidden_size, self.num_layers,
-                                      batch_first=True, dropout=self.dropout, **options)
-        return module.to(cell.W_x.device, cell.W_x.dtype)
-
-    def _forward_torch(self, x, states, mask):
-        mode = self._fast_mode(mask)
-        module = self._torch_module(mode)
+    def _run_torch(self, cells, x, states, mask):
+        """Run ``cells`` (all layers, or one) through the fused kernel; torch's outputs."""
+        mode = cells[0].torch_mode
+        module = self._torch_module(mode, x.shape[2], len(cells))
         module.train(self.training)
         weights = {}
-        for k, cell in enumerate(self.cells):
+        for k, cell in enumerate(cells):
             for name, w in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"),
                                cell.torch_weights()):
                 weights[f"{name}_l{k}"] = w
@@ -157,7 +162,28 @@ class SequenceLayer(nn.Module):
             outputs, final = functional_call(module, weights, (inputs, hx))
         if mask is not None:
             outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=x.shape[1])
+        return outputs, final
+
+    def _forward_torch(self, x, states, mask):
+        outputs, final = self._run_torch(list(self.cells), x, states, mask)
         return outputs, final, None
+
+    def _forward_replay(self, x, states, mask):
+        """Record by replay: the fused kernel gives h_t of every step, then the cell
+        recomputes its gates for all steps at once from (x_t, h_{t-1})."""
+        layer_input, finals, internals = x, [], []
+        for depth, (cell, state) in enumerate(zip(self.cells, states)):
+            if depth > 0 and self.dropout and self.training:
+                layer_input = nn.functional.dropout(layer_input, self.dropout, True)
+            outputs, final = self._run_torch([cell], layer_input, [state], mask)
+            h_prev = torch.cat([state[0].unsqueeze(1), outputs[:, :-1]], dim=1)  # (N, T, H)
+            values = cell.replay(cell.project(layer_input), h_prev, state)
+            if mask is not None:
+                values = {k: v * mask.unsqueeze(-1) for k, v in values.items()}
+            internals.append(values)
+            finals.append(tuple(part[0] for part in (final if isinstance(final, tuple) else (final,))))
+            layer_input = outputs
+        return layer_input, self._join_state(finals), internals
 
     # ---- states in PyTorch's layout -------------------------------------------
     def _split_state(self, state, N, x):
@@ -187,6 +213,12 @@ def _is_padding(mask) -> bool:
     lengths = mask.sum(1)
     steps = torch.arange(mask.shape[1], device=mask.device)
     return bool((lengths > 0).all()) and bool((mask == (steps < lengths[:, None])).all())
+
+
+def _new_torch_module(mode, D, H, num_layers, dropout):
+    options = {"nonlinearity": mode[4:].lower()} if mode.startswith("RNN") else {}
+    return _TORCH_CLASSES[mode](D, H, num_layers, batch_first=True,
+                                dropout=dropout if num_layers > 1 else 0.0, **options)
 
 
 def from_torch(module: nn.Module) -> SequenceLayer:
@@ -226,7 +258,9 @@ def to_torch(layer: SequenceLayer) -> nn.Module:
     if mode is None:
         raise ValueError("only layers of plain RNNCell, LSTMCell or GRUCell cells (one "
                          "kind, no variant options) have a torch.nn equivalent")
-    module = layer._new_torch_module(mode)
+    cell = layer.cells[0]
+    module = _new_torch_module(mode, cell.input_size, cell.hidden_size, layer.num_layers,
+                               layer.dropout).to(cell.W_x.device, cell.W_x.dtype)
     with torch.no_grad():
         for k, cell in enumerate(layer.cells):
             for name, w in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"),

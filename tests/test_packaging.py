@@ -13,12 +13,12 @@ def pyproject():
 
 
 def conda_requirements() -> set[str]:
-    """The conda dependencies of environment.yml (python, pip and the pip section left out)."""
+    """The requirements of environment.yml, its pip section included (python, pip, -e . left out)."""
     found = set()
     text = (ROOT / "environment.yml").read_text()
     for line in text[text.index("\ndependencies:"):].splitlines():
-        match = re.match(r"^  - ([A-Za-z0-9_.-]+.*)$", line)
-        if match and not match.group(1).startswith(("python", "pip")):
+        match = re.match(r"^(?:  |      )- ([A-Za-z0-9_.-]+.*)$", line)
+        if match and not match.group(1).startswith(("python", "pip", "-e")):
             found.add(match.group(1).replace(" ", ""))
     return found
 

@@ -158,19 +158,44 @@ def test_mask_with_holes_carries_the_state_over_masked_steps():
     assert _max_diff(state[0][0], skipped[:, -1]) < TOL
 
 
-def test_fast_path_is_taken_only_without_recording_and_with_torch_cells(monkeypatch):
+def test_python_loop_runs_only_for_cells_or_masks_torch_cannot_run(monkeypatch):
     calls = []
-    original = SequenceLayer._forward_torch
-    monkeypatch.setattr(SequenceLayer, "_forward_torch",
+    original = SequenceLayer._forward_loop
+    monkeypatch.setattr(SequenceLayer, "_forward_loop",
                         lambda self, *a: calls.append(1) or original(self, *a))
     x = torch.randn(2, 4, 3)
     SequenceLayer.stack(GRUCell, 3, 5, 2)(x)
-    assert calls == [1]
-    SequenceLayer.stack(GRUCell, 3, 5, 2)(x, record=True)
+    SequenceLayer.stack(LSTMCell, 3, 5, 2)(x, record=True)
+    SequenceLayer.stack(LSTMCell, 3, 5, options="NP")(x)  # NP is PyTorch's LSTM
+    assert calls == []
     SequenceLayer.stack(LSTMCell, 3, 5, options="V")(x)
     SequenceLayer.stack(GRUCell, 3, 5, reset_after=False)(x)
     SequenceLayer.stack(GRUCell, 3, 5)(x, mask=torch.tensor([[1, 0, 1, 1], [1, 1, 1, 1]]))
-    assert calls == [1]
+    assert calls == [1, 1, 1]
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "tanh"])
+@pytest.mark.parametrize("masked", [False, True])
+def test_replay_records_what_the_loop_records_with_the_same_gradients(kind, masked):
+    module = _torch_module(kind, 3, 4, 2)
+    x = torch.randn(3, 6, 3, dtype=torch.float64)
+    mask = torch.arange(6)[None] < torch.tensor([[6], [3], [1]]) if masked else None
+    results = []
+    for fast in (True, False):
+        layer = from_torch(module)
+        layer.fast = fast
+        outputs, state, internals = layer(x, mask=mask, record=True)
+        # a loss that reads the internals too: gradients flow through the replay
+        loss = outputs.sum() + sum(v.square().sum() for layer_values in internals
+                                   for v in layer_values.values())
+        loss.backward()
+        results.append((outputs, state, internals, [p.grad for p in layer.parameters()]))
+    (o1, s1, i1, g1), (o2, s2, i2, g2) = results
+    assert _max_diff(o1, o2) < TOL and _max_diff(s1, s2) < TOL
+    for a, b in zip(i1, i2):
+        assert a.keys() == b.keys()
+        assert max(_max_diff(a[k], b[k]) for k in a) < TOL
+    assert max(_max_diff(a, b) for a, b in zip(g1, g2)) < 1e-9
 
 
 def test_any_cell_runs_over_a_sequence():
@@ -207,3 +232,13 @@ def test_dropout_between_layers_only_in_training():
     layer.train()
     torch.manual_seed(0)
     assert _max_diff(layer(x, record=True)[0], slow) > 1e-3
+
+
+def test_from_torch_keeps_float32_and_records_without_gradients():
+    module = nn.LSTM(3, 5, 2, batch_first=True)
+    x = torch.randn(2, 7, 3)
+    layer = from_torch(module)
+    with torch.no_grad():
+        outputs, _, internals = layer(x, record=True)
+    assert outputs.dtype == torch.float32 and internals[1]["c"].dtype == torch.float32
+    assert (outputs - module(x)[0]).abs().max().item() < 1e-6

@@ -1,0 +1,318 @@
+"""Train a character LSTM with truncated BPTT: the training function and
+``rnncourse train``.
+
+The loop of [003] made practical: contiguous batch rows (``TBPTTBatcher``), the LSTM
+state carried from window to window and detached so gradients flow back only
+``seq_len`` steps, gradient clipping by global norm, Adam with a cosine learning-rate
+decay, mixed precision on CUDA, a validation loss and a sample now and then, and
+checkpoints written atomically that a later run resumes from. On the CPU a run is
+deterministic under its seed, resumed or not.
+
+    rnncourse train --corpus shakespeare --hidden-size 256 --steps 2000 \\
+        --checkpoint runs/shakespeare.pt --save-pretrained char_lstm_shakespeare
+"""
+
+import argparse
+import dataclasses
+import math
+import os
+import platform
+import shlex
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from rnncourse.char_model import CharLSTM, evaluate_loss, sample
+from rnncourse.data.batching import TBPTTBatcher
+from rnncourse.data.corpora import load_corpus, sha256_text
+from rnncourse.data.vocab import Vocab
+from rnncourse.device import get_device
+from rnncourse.seeding import seed_everything
+
+__all__ = ["TrainConfig", "TrainResult", "train", "lr_at", "command_line", "ship", "add_arguments", "run"]
+
+# Fields that change where or how fast a run happens, not what it computes.
+_RUNTIME_FIELDS = ("device", "threads", "checkpoint", "checkpoint_every", "data_path",
+                   "max_minutes", "progress")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on (the record stores all of it)."""
+    corpus: str = "shakespeare"      # see rnncourse.data.corpora.CORPORA
+    data_path: str | None = None     # Tiny Shakespeare file, if not in the data dir
+    embed_dim: int = 64
+    hidden_size: int = 256
+    num_layers: int = 2
+    dropout: float = 0.0
+    batch_size: int = 32             # N parallel streams
+    seq_len: int = 128               # T, the truncation length
+    lr: float = 2e-3
+    min_lr_ratio: float = 0.1        # cosine decay from lr to lr * min_lr_ratio
+    warmup: int = 50                 # linear warm-up steps
+    clip: float = 1.0                # max global gradient norm (0: no clipping)
+    steps: int = 1000
+    eval_every: int = 250
+    eval_chars: int = 20000          # validation characters per periodic check (0: all)
+    sample_every: int = 500
+    sample_chars: int = 200
+    seed: int = 0
+    device: str | None = None        # None: best available (rnncourse.device)
+    threads: int | None = None       # torch CPU threads (None: leave as is)
+    checkpoint: str | None = None    # path of the resumable checkpoint
+    checkpoint_every: int = 250
+    max_minutes: float | None = None # stop (checkpointed) after this long; resume later
+    progress: bool = True            # tqdm progress bar
+
+
+@dataclass
+class TrainResult:
+    model: CharLSTM
+    config: TrainConfig
+    history: dict = field(default_factory=dict)
+    steps: int = 0
+    wall_time_s: float = 0.0
+    cpu_time_s: float = 0.0
+    device: str = "cpu"
+
+
+def lr_at(step: int, config: TrainConfig) -> float:
+    """Learning rate of ``step`` (0-based): linear warm-up, then cosine decay."""
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    ratio = config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+    return config.lr * ratio
+
+
+def _semantic(config: TrainConfig) -> dict:
+    d = dataclasses.asdict(config)
+    return {k: v for k, v in d.items() if k not in _RUNTIME_FIELDS}
+
+
+def _save_checkpoint(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)  # atomic: a crash leaves the old checkpoint or the new one
+
+
+def _amp(device: torch.device):
+    """Autocast dtype and whether a GradScaler is needed (CUDA only)."""
+    if device.type != "cuda":
+        return None, False
+    if torch.cuda.is_bf16_supported():
+        return torch.bfloat16, False
+    return torch.float16, True
+
+
+def train(config: TrainConfig, train_text: str | None = None, val_text: str | None = None,
+          resume: bool = True, stop_after: int | None = None) -> TrainResult:
+    """Train a ``CharLSTM`` as ``config`` says; returns the model and its history.
+
+    ``train_text``/``val_text`` override the corpus (tests use small strings). With
+    ``config.checkpoint`` set, a checkpoint is written every ``checkpoint_every``
+    steps and at the end; ``resume=True`` continues from it if it exists.
+    ``stop_after`` ends this call after that many steps (checkpointed), as if the run
+    had been interrupted; ``config.max_minutes`` does the same after a wall time.
+    """
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    if train_text is None:
+        train_text = load_corpus(config.corpus, "train", config.data_path)
+    if val_text is None:
+        val_text = load_corpus(config.corpus, "val", config.data_path)
+    device = get_device(config.device)
+    seed_everything(config.seed)
+    vocab = Vocab.from_text(train_text)
+    model = CharLSTM(vocab.to_string(), config.embed_dim, config.hidden_size,
+                     config.num_layers, config.dropout).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    amp_dtype, use_scaler = _amp(device)
+    scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+    batcher = TBPTTBatcher(vocab.encode(train_text), config.batch_size, config.seq_len)
+    eval_text = val_text[: config.eval_chars] if config.eval_chars else val_text
+    history = {"step": [], "train_loss": [], "val_loss": [], "samples": [], "chars_per_s": []}
+    step, state, wall_before, cpu_before = 0, None, 0.0, 0.0  # time spent by earlier calls
+
+    ckpt = Path(config.checkpoint) if config.checkpoint else None
+    if resume and ckpt is not None and ckpt.exists():
+        saved = torch.load(ckpt, map_location=device, weights_only=True)
+        if saved["config"] != _semantic(config):
+            raise ValueError(f"{ckpt} was written by a different configuration: "
+                             f"{saved['config']} vs {_semantic(config)}")
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scaler.load_state_dict(saved["scaler"])
+        step, history, state = saved["step"], saved["history"], saved["state"]
+        wall_before, cpu_before = saved["wall_time_s"], saved["cpu_time_s"]
+        torch.set_rng_state(saved["rng"].cpu())
+
+    def checkpoint() -> None:
+        if ckpt is not None:
+            _save_checkpoint(ckpt, {
+                "config": _semantic(config), "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
+                "step": step, "history": history, "wall_time_s": wall_time(),
+                "cpu_time_s": cpu_time(),
+                "state": state, "rng": torch.get_rng_state()})
+
+    start_step, started, cpu0 = step, time.perf_counter(), time.process_time()
+
+    def wall_time() -> float:
+        return wall_before + time.perf_counter() - started
+
+    def cpu_time() -> float:
+        return cpu_before + time.process_time() - cpu0
+
+    bar = tqdm(total=config.steps, initial=step, disable=not config.progress, desc="train")
+    window_loss, window_steps, t0 = 0.0, 0, time.perf_counter()  # since the last evaluation
+    while step < config.steps:
+        k = step % len(batcher)
+        if k == 0:
+            state = None  # a new pass over the text starts from a fresh state
+        x, y = (t.to(device) for t in batcher.window(k))
+        model.train()
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step, config)
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            logits, state = model(x, state)  # (N, T, V)
+            loss = nn.functional.cross_entropy(logits.float().flatten(0, 1), y.flatten())
+        state = tuple(s.detach() for s in state)  # truncate BPTT here
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        if config.clip:
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+        scaler.step(optimizer)
+        scaler.update()
+        step += 1
+        window_loss += loss.item()
+        window_steps += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+
+        out_of_time = (config.max_minutes is not None
+                       and time.perf_counter() - started > 60 * config.max_minutes)
+        stopped = out_of_time or (stop_after is not None and step - start_step >= stop_after)
+        last = step == config.steps
+        if step % config.eval_every == 0 or last:
+            seconds = time.perf_counter() - t0
+            history["step"].append(step)
+            history["train_loss"].append(window_loss / window_steps)
+            history["chars_per_s"].append(window_steps * x.numel() / max(seconds, 1e-9))
+            history["val_loss"].append(evaluate_loss(model, eval_text))
+            bar.set_postfix(loss=f"{history['train_loss'][-1]:.3f}",
+                            val=f"{history['val_loss'][-1]:.3f}")
+            if not config.progress:
+                print(f"step {step}: train {history['train_loss'][-1]:.4f}, val "
+                      f"{history['val_loss'][-1]:.4f} nats/char, "
+                      f"{history['chars_per_s'][-1]:.0f} chars/s", flush=True)
+            window_loss, window_steps, t0 = 0.0, 0, time.perf_counter()
+        if step % config.sample_every == 0 or last:
+            g = torch.Generator().manual_seed(config.seed + step)  # leaves the global RNG alone
+            text = sample(model, "\n", config.sample_chars, temperature=0.8, generator=g)
+            history["samples"].append({"step": step, "text": text})
+            if config.progress:
+                tqdm.write(f"--- sample at step {step} ---\n{text}")
+        if step % config.checkpoint_every == 0 or last or stopped:
+            checkpoint()
+        if stopped:
+            break
+    bar.close()
+    return TrainResult(model.eval(), config, history, step, wall_time(), cpu_time(), str(device))
+
+
+# --- rnncourse train -----------------------------------------------------------------
+
+def add_arguments(parser) -> None:
+    """One ``--flag`` per ``TrainConfig`` field, plus where to ship the result."""
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+            continue
+        kind = {int: int, float: float}.get(type(f.default), str)
+        kind = {"threads": int, "max_minutes": float}.get(f.name, kind)
+        parser.add_argument(flag, type=kind, default=f.default, help=f"default: {f.default}")
+    parser.add_argument("--stop-after", type=int, default=None, metavar="STEPS",
+                        help="end this call after STEPS steps (checkpointed; resume later)")
+    parser.add_argument("--no-resume", action="store_true",
+                        help="ignore an existing checkpoint and start over")
+    parser.add_argument("--save-pretrained", metavar="NAME",
+                        help="write the model and its record to rnncourse/pretrained/NAME")
+    parser.add_argument("--pretrained-dir", default=None,
+                        help="folder for --save-pretrained (default: the package's)")
+
+
+def command_line(config: TrainConfig, extra: list[str] = ()) -> str:
+    """The ``rnncourse train`` command that reproduces ``config``."""
+    args = ["rnncourse", "train"]
+    for f in dataclasses.fields(TrainConfig):
+        value = getattr(config, f.name)
+        if value != f.default and f.name not in ("device", "threads", "progress", "max_minutes"):
+            args += ["--" + f.name.replace("_", "-"), str(value)]
+    return shlex.join(args + list(extra))
+
+
+def ship(result: TrainResult, name: str, command: str, directory=None) -> dict:
+    """Save ``result.model`` in float16 with its record; the record's losses are measured
+    on the saved (rounded) weights, so ``pretrained.load`` reproduces them."""
+    from rnncourse import pretrained
+
+    config = result.config
+    train_text = load_corpus(config.corpus, "train", config.data_path)
+    val_text = load_corpus(config.corpus, "val", config.data_path)
+    model = CharLSTM(**result.model.config)
+    model.load_state_dict({k: v.detach().cpu().half().float()
+                           for k, v in result.model.state_dict().items()})
+    slice_chars = 20000
+    meta = {
+        "builder": "rnncourse.char_model:CharLSTM",
+        "config": model.config,
+        "training": {
+            "command": command,
+            "corpus": config.corpus,
+            "data_sha256": {"train": sha256_text(train_text), "val": sha256_text(val_text)},
+            "seed": config.seed,
+            "hyperparameters": _semantic(config),
+            "steps": result.steps,
+            "wall_time_s": round(result.wall_time_s, 1),
+            "cpu_time_s": round(result.cpu_time_s, 1),
+            "device": result.device,
+            "cpu": platform.processor() or platform.machine(),
+            "threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "parameters": sum(p.numel() for p in model.parameters()),
+        },
+        "val_loss": evaluate_loss(model, val_text),
+        "val_loss_slice": {"chars": slice_chars,
+                           "loss": evaluate_loss(model, val_text[:slice_chars])},
+        "loss_unit": "nats/char",
+        "history": {k: v for k, v in result.history.items() if k != "samples"},
+        "samples": result.history["samples"],
+    }
+    kwargs = {"directory": Path(directory)} if directory else {}
+    pretrained.save(name, model, meta, half=True, **kwargs)
+    return meta
+
+
+def run(args) -> int:
+    config = TrainConfig(**{f.name: getattr(args, f.name)
+                            for f in dataclasses.fields(TrainConfig)})
+    result = train(config, resume=not args.no_resume, stop_after=args.stop_after)
+    losses = result.history["val_loss"]
+    print(f"trained {result.steps} steps in {result.wall_time_s:.0f} s on {result.device}"
+          + (f"; last val loss {losses[-1]:.4f} nats/char" if losses else ""))
+    if args.save_pretrained:
+        # A run cut short (time limit, --stop-after) is reproduced from scratch by
+        # stopping at the same step: training is deterministic across resumes.
+        cut = ["--stop-after", str(result.steps)] if result.steps < config.steps else []
+        command = command_line(config, cut + ["--save-pretrained", args.save_pretrained])
+        meta = ship(result, args.save_pretrained, command, args.pretrained_dir)
+        print(f"saved {args.save_pretrained}: val loss {meta['val_loss']:.4f} nats/char")
+    return 0
