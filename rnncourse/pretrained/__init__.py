@@ -62,6 +62,7 @@ def _atomic_write(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; shipped files must be readable by all
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
