@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from rnncourse._io import write_json
 from rnncourse.cells import ODYSSEY_VARIANTS, GRUCell, LSTMCell, LSTMOptions, MUTCell, RNNCell
 from rnncourse.sequence import SequenceLayer
 
@@ -189,6 +190,6 @@ def run(args) -> int:
         "results": results,
     }
     if args.out:
-        Path(args.out).write_text(json.dumps(record, indent=1) + "\n")
+        write_json(args.out, record, indent=1)
         print("wrote", args.out)
     return 0

@@ -26,6 +26,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from rnncourse._io import write_json
+
 __all__ = ["BASELINE_MSE", "KINDS", "adding_problem", "SequenceRegressor", "AddingConfig",
            "train_adding", "run_all", "load_curves"]
 
@@ -161,8 +163,7 @@ def main(argv: list[str] | None = None) -> None:
 
     result = {"command": " ".join(["python -m rnncourse.long_range", *sys.argv[1:]]),
               **run_all(config, on_eval=progress)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    write_json(args.out, result, indent=1)
     for kind, curve in result["curves"].items():
         print(f"{kind:15s} final mse {curve['mse'][-1]:.4f}  ({curve['seconds']} s)")
 

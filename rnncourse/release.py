@@ -10,21 +10,23 @@ turns each into ``lectures/NN_name.ipynb``:
   are kept, lose their hidden tests (``### BEGIN HIDDEN TESTS`` ...
   ``### END HIDDEN TESTS``), get the cell id ``id`` (dots become dashes) and the
   sha256 of their visible source, so grading can match them and spot edits;
+- cells tagged ``solution-only`` (answer tables, instructor notes) are dropped;
 - outputs and execution counts are stripped.
 
 An exercise is the group of solution cells before a check cell; ``N`` is the
 notebook's number and ``k`` counts exercises in the notebook. Writing is
-idempotent (same input, same bytes) and atomic (temp file, then rename).
+idempotent (same input, same bytes) and atomic, mode 0644 (``rnncourse._io``).
 """
 
 import copy
 import hashlib
-import os
 import re
-import tempfile
+import sys
 from pathlib import Path
 
 import nbformat
+
+from rnncourse._io import write_text
 
 __all__ = [
     "ReleaseError", "read_notebook", "check_spec", "strip_hidden_tests", "visible_sha256",
@@ -37,6 +39,7 @@ END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
 CHECK_TAG = "check"
+SOLUTION_ONLY_TAG = "solution-only"
 CHECK_ID = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
 NOTEBOOK_NAME = re.compile(r"^(\d{2})_[A-Za-z0-9_]+\.ipynb$")
 
@@ -180,8 +183,12 @@ def notebook_number(path: str | Path) -> int:
     return int(match.group(1))
 
 
-def release_notebook(nb, number: int) -> nbformat.NotebookNode:
-    """The student version of solution notebook ``nb`` (``nb`` is not modified)."""
+def release_notebook(nb, number: int, drop_solution_only: bool = True) -> nbformat.NotebookNode:
+    """The student version of solution notebook ``nb`` (``nb`` is not modified).
+
+    ``drop_solution_only=False`` keeps the ``solution-only`` cells, so that cell
+    indices match the solution notebook's (the tests use this).
+    """
     groups = exercise_groups(nb)
     student = copy.deepcopy(nb)
     student.nbformat, student.nbformat_minor = 4, max(5, nb.get("nbformat_minor", 5))
@@ -199,23 +206,11 @@ def release_notebook(nb, number: int) -> nbformat.NotebookNode:
             cell.id = spec["check"].replace(".", "-")
         elif index in label:
             cell.source = stub_solutions(cell.source, label[index])
+    if drop_solution_only:
+        student.cells = [cell for cell in student.cells
+                         if SOLUTION_ONLY_TAG not in cell.get("metadata", {}).get("tags", [])]
     nbformat.validate(student)
     return student
-
-
-def _write_atomic(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` via a temp file and rename; False if unchanged."""
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return True
 
 
 def release(solutions: str | Path = "solutions", lectures: str | Path = "lectures") -> list[Path]:
@@ -243,7 +238,7 @@ def release(solutions: str | Path = "solutions", lectures: str | Path = "lecture
                 owner[check] = path
         released[lectures / path.name] = nbformat.writes(student) + "\n"
     lectures.mkdir(parents=True, exist_ok=True)
-    return [path for path, text in released.items() if _write_atomic(path, text)]
+    return [path for path, text in released.items() if write_text(path, text, if_changed=True)]
 
 
 def add_arguments(parser) -> None:
@@ -255,7 +250,7 @@ def run(args) -> int:
     try:
         changed = release(args.solutions, args.lectures)
     except ReleaseError as exc:
-        print(f"rnncourse release: error: {exc}")
+        print(f"rnncourse release: error: {exc}", file=sys.stderr)
         return 1
     stale = sorted({p.name for p in Path(args.lectures).glob("*.ipynb")}
                    - {p.name for p in Path(args.solutions).glob("*.ipynb")})
@@ -263,5 +258,6 @@ def run(args) -> int:
         print(f"wrote {name}")
     print(f"{len(changed)} notebook(s) changed in {args.lectures}/")
     if stale:
-        print(f"warning: {args.lectures}/ holds notebooks with no solution source: {stale}")
+        print(f"warning: {args.lectures}/ holds notebooks with no solution source: {stale}",
+              file=sys.stderr)
     return 0

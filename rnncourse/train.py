@@ -15,7 +15,6 @@ deterministic under its seed, resumed or not.
 import argparse
 import dataclasses
 import math
-import os
 import platform
 import shlex
 import time
@@ -26,6 +25,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from rnncourse._io import atomic_path
 from rnncourse.char_model import CharLSTM, evaluate_loss, sample
 from rnncourse.data.batching import TBPTTBatcher
 from rnncourse.data.corpora import load_corpus, sha256_text
@@ -95,10 +95,8 @@ def _semantic(config: TrainConfig) -> dict:
 
 
 def _save_checkpoint(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)  # atomic: a crash leaves the old checkpoint or the new one
+    with atomic_path(path) as tmp:  # a crash leaves the old checkpoint or the new one
+        torch.save(payload, tmp)
 
 
 def _amp(device: torch.device):

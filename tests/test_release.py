@@ -133,6 +133,13 @@ def test_release_is_idempotent(tmp_path):
     assert [p.name for p in (tmp_path / "lectures").iterdir()] == ["01_a.ipynb"], "temp file left"
 
 
+def test_release_writes_world_readable_notebooks(tmp_path):
+    """On a shared JupyterHub students read lectures/ as other users: mode 0644."""
+    write(tmp_path / "solutions", "01_a.ipynb", notebook(new_code_cell(SOLVED), check_cell()))
+    release(tmp_path / "solutions", tmp_path / "lectures")
+    assert (tmp_path / "lectures" / "01_a.ipynb").stat().st_mode & 0o777 == 0o644
+
+
 def test_one_bad_notebook_writes_nothing(tmp_path):
     write(tmp_path / "solutions", "01_good.ipynb", notebook(new_code_cell(SOLVED), check_cell()))
     write(tmp_path / "solutions", "02_bad.ipynb", notebook(new_code_cell(SOLVED)))
@@ -159,4 +166,6 @@ def test_cli_reports_errors_without_traceback(tmp_path, capsys):
     code = main(["release", "--solutions", str(tmp_path / "solutions"),
                  "--lectures", str(tmp_path / "lectures")])
     assert code == 1
-    assert "has no matching" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "has no matching" in captured.err and "Traceback" not in captured.err
+    assert not captured.out

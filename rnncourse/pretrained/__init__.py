@@ -9,13 +9,12 @@ hyperparameters, steps, wall time, device, validation loss in nats/char.
 
 import importlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from rnncourse._io import atomic_path, write_json
 from rnncourse.device import get_device
 
 __all__ = ["MODEL_DIR", "available", "record", "load", "save"]
@@ -57,18 +56,6 @@ def load(name: str, device: str | torch.device | None = None) -> torch.nn.Module
     return model.to(target).eval()
 
 
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; shipped files must be readable by all
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def save(name: str, model: torch.nn.Module, meta: dict, half: bool = True,
          directory: Path = MODEL_DIR) -> None:
     """Write ``model`` and its record ``meta`` atomically (weights in float16 if ``half``).
@@ -82,6 +69,6 @@ def save(name: str, model: torch.nn.Module, meta: dict, half: bool = True,
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
              for k, v in model.state_dict().items()}
     directory = Path(directory)
-    _atomic_write(directory / f"{name}.safetensors", lambda tmp: save_file(state, tmp))
-    _atomic_write(directory / f"{name}.json",
-                  lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + "\n"))
+    with atomic_path(directory / f"{name}.safetensors") as tmp:
+        save_file(state, str(tmp))
+    write_json(directory / f"{name}.json", meta)
