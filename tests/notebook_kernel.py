@@ -8,6 +8,7 @@ import copy
 from contextlib import contextmanager
 from pathlib import Path
 
+import nbformat
 from jupyter_client import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
@@ -28,6 +29,11 @@ class Kernel:
         except CellExecutionError as exc:
             return f"{exc.ename}: {exc.evalue}".splitlines()[0]
         return None
+
+
+def source_cell(source: str):
+    """A code cell holding ``source`` (for setup and inspection code)."""
+    return nbformat.v4.new_code_cell(source)
 
 
 @contextmanager

@@ -8,13 +8,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from notebook_kernel import kernel
+from notebook_kernel import kernel, source_cell
 from rnncourse.release import (check_spec, exercise_groups, notebook_number, read_notebook,
                                release_notebook)
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 LECTURES = ROOT / "lectures"
+FIGURE_HOOK_SETUP = (f"import sys; sys.path.insert(0, {str(ROOT / 'tests')!r}); "
+                     "import figure_hook; figure_hook.install(); sys.path.pop(0)")
+FIGURE_HOOK_REPORT = ("import figure_hook\n"
+                      "assert not figure_hook.report(), '; '.join(figure_hook.report())")
 
 
 def by_stem(paths):
@@ -75,9 +79,10 @@ def test_every_check_fails_on_its_stub_and_passes_on_the_solution(path):
     same cells with the solution; everything, the check included, must pass.
     """
     nb = read_notebook(path)
-    student = release_notebook(nb, notebook_number(path))
+    student = release_notebook(nb, notebook_number(path), drop_solution_only=False)
     starts = {cells[0]: (set(cells), check) for cells, check in exercise_groups(nb)}
     with kernel(nb, path.parent) as k:
+        assert k.run(source_cell(FIGURE_HOOK_SETUP), 0) is None, "could not install the figure hook"
         index = 0
         while index < len(nb.cells):
             if index in starts:
@@ -95,3 +100,6 @@ def test_every_check_fails_on_its_stub_and_passes_on_the_solution(path):
                     error = k.run(nb.cells[i], i)
                     assert error is None, f"{path.name}, cell {i} (solution): {error}"
             index = check + 1
+        error = k.run(source_cell(FIGURE_HOOK_REPORT), len(nb.cells))
+        assert error is None, f"{path.name}: figures a reader cannot read: {error}"
+
