@@ -30,7 +30,7 @@ from rnncourse._io import write_text
 
 __all__ = [
     "ReleaseError", "read_notebook", "check_spec", "strip_hidden_tests", "visible_sha256",
-    "stub_solutions", "exercise_groups", "release_notebook", "notebook_number", "release",
+    "stub_solutions", "exercise_groups", "exercise_labels", "release_notebook", "notebook_number", "release",
     "add_arguments", "run",
 ]
 
@@ -175,6 +175,19 @@ def exercise_groups(nb) -> list[tuple[list[int], int]]:
     return groups
 
 
+def exercise_labels(nb, groups, number: int) -> list[str]:
+    """"Exercise N.k" per exercise group, or "Question N.j" when its check id is ``NN.q-...``.
+
+    Exercises and conceptual questions are counted separately, in notebook order.
+    """
+    labels, counts = [], {"Exercise": 0, "Question": 0}
+    for _, check in groups:
+        kind = "Question" if ".q-" in check_spec(nb.cells[check])["check"] else "Exercise"
+        counts[kind] += 1
+        labels.append(f"{kind} {number}.{counts[kind]}")
+    return labels
+
+
 def notebook_number(path: str | Path) -> int:
     """The ``NN`` of ``NN_name.ipynb``."""
     match = NOTEBOOK_NAME.match(Path(path).name)
@@ -192,7 +205,8 @@ def release_notebook(nb, number: int, drop_solution_only: bool = True) -> nbform
     groups = exercise_groups(nb)
     student = copy.deepcopy(nb)
     student.nbformat, student.nbformat_minor = 4, max(5, nb.get("nbformat_minor", 5))
-    label = {i: f"Exercise {number}.{k}" for k, (cells, _) in enumerate(groups, 1) for i in cells}
+    label = {i: text for cells, text in zip((cells for cells, _ in groups),
+                                             exercise_labels(nb, groups, number)) for i in cells}
     for index, cell in enumerate(student.cells):
         cell.setdefault("id", f"cell-{index}")
         if cell.cell_type != "code":
