@@ -6,10 +6,20 @@ run (``rnncourse.grading.run``), and the gradebook and totals are written
 (``rnncourse.grading.gradebook``), with pytest's full output in a log next to them.
 A submission that cannot be read or belongs to another assignment gets its rows
 with the reason; the others are graded as usual.
+
+Each kernel runs in a sandbox (``rnncourse.grading.sandbox``) where one works
+(``--sandbox auto``, the default; ``bwrap`` insists, ``none`` turns it off with a
+loud warning); the log records which. ``--shard K/N`` grades only the submissions
+whose name hashes to slice K of N, into a gradebook of its own with a manifest
+(``.shard.json``); ``rnncourse grade merge`` joins the N shard gradebooks into one,
+refusing overlaps, missing or foreign shards.
 """
 
+import csv
 import hashlib
+import json
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,14 +27,15 @@ from pathlib import Path
 import nbformat
 
 from rnncourse.grading.gradebook import (
-    broken_rows, check_rows, summary, total, totals_path, write_atomic, write_csv,
+    Row, Total, broken_rows, check_rows, summary, total, totals_path, write_atomic, write_csv,
 )
 from rnncourse.grading.plugin import ANSI, first_line
 from rnncourse.grading.prepare import find_submissions, load_assignment, prepare_submission
 from rnncourse.grading.run import run_isolated
+from rnncourse.grading.sandbox import MODES, WARNING, Limits, SandboxError, read_only_paths, resolve, write_kernelspec
 from rnncourse.release import ReleaseError, read_notebook
 
-__all__ = ["grade", "add_arguments", "run"]
+__all__ = ["grade", "add_arguments", "run", "shard_of", "parse_shard", "merge", "manifest_path"]
 
 
 def _sha256(path: Path) -> str:
@@ -35,16 +46,32 @@ def _sha256(path: Path) -> str:
 
 
 def grade(submissions: dict[str, Path], assignment_name: str, solutions: str | Path = "solutions",
-          jobs: int = 2, timeout: float = 60, log: list[str] | None = None):
+          jobs: int = 2, timeout: float = 60, log: list[str] | None = None, sandbox: str = "auto",
+          limits: Limits | None = None, read_only: tuple = ()):
     """Grade ``{student: notebook path}``; return ``(rows, totals)``.
 
-    ``log`` (a list) receives pytest's output and the grader's notes.
+    ``log`` (a list) receives pytest's output and the grader's notes, starting
+    with ``sandbox: bwrap (...)`` or ``sandbox: none``. ``sandbox`` is ``auto``,
+    ``bwrap`` or ``none``; ``limits`` and ``read_only`` (extra folders the kernels
+    may read) apply to the sandbox.
     """
     assignment = load_assignment(solutions, assignment_name)
     log = [] if log is None else log
+    mode = resolve(sandbox)
+    limits = limits or Limits()
+    if mode == "none":
+        log.append(f"[rnncourse grade] sandbox: none\n[rnncourse grade] {WARNING}\n")
+        print(WARNING, file=sys.stderr)
+    else:
+        log.append(f"[rnncourse grade] sandbox: bwrap ({limits.describe()})\n")
     before = {student: _sha256(path) for student, path in submissions.items()}
     root = Path(tempfile.mkdtemp(prefix="rnncourse-grade-"))
     try:
+        config = None
+        if mode == "bwrap":
+            (root / "sandbox").mkdir()
+            write_kernelspec(root / "sandbox", limits, read_only_paths(read_only))
+            config = root / "sandbox" / "sandbox.json"
         prepared, broken, paths, copies = {}, {}, {}, {}
         for n, (student, path) in enumerate(sorted(submissions.items()), 1):
             try:
@@ -64,7 +91,8 @@ def grade(submissions: dict[str, Path], assignment_name: str, solutions: str | P
         code_cells = {paths[s]: len(p.origins) for s, p in prepared.items()}
         expected = {paths[s]: {n for n, o in enumerate(p.origins) if o[0] == "check"}
                     for s, p in prepared.items()}
-        results = run_isolated(copies, root, jobs, timeout, code_cells, expected, log) if copies else {}
+        results = (run_isolated(copies, root, jobs, timeout, code_cells, expected, log, config)
+                   if copies else {})
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -84,38 +112,175 @@ def grade(submissions: dict[str, Path], assignment_name: str, solutions: str | P
     return rows, totals
 
 
+def shard_of(student: str, count: int) -> int:
+    """The shard (1..count) that grades ``student``: a hash of the name, so every
+    machine computes the same split from the same listing."""
+    return int(hashlib.sha256(student.encode("utf-8")).hexdigest()[:16], 16) % count + 1
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/8"`` -> ``(2, 8)``; a clear ValueError otherwise."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard must look like K/N (e.g. 2/8), not {text!r}") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard {text}: K must be between 1 and N")
+    return k, n
+
+
+def manifest_path(out: str | Path) -> Path:
+    """``gradebook-2-of-8.csv`` -> ``gradebook-2-of-8.shard.json``."""
+    return Path(out).with_suffix(".shard.json")
+
+
+def _listing_sha256(students) -> str:
+    return hashlib.sha256("\n".join(sorted(students)).encode("utf-8")).hexdigest()
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("submissions", nargs="+",
-                        help="notebooks, or folders of them (alice.ipynb, or alice/NAME.ipynb)")
-    parser.add_argument("--assignment", required=True,
-                        help="notebook stem of the assignment, e.g. 01_toy_rnns")
+                        help="notebooks, or folders of them (alice.ipynb, or alice/NAME.ipynb); "
+                             "or 'merge' followed by the shard gradebooks to combine")
+    parser.add_argument("--assignment",
+                        help="notebook stem of the assignment, e.g. 01_toy_rnns (required to grade)")
     parser.add_argument("--solutions", default="solutions",
                         help="folder of the canonical notebooks (default: solutions)")
-    parser.add_argument("--out", default="gradebook.csv",
-                        help="gradebook CSV (default: gradebook.csv; totals go to "
-                             "gradebook_totals.csv, pytest's output to gradebook.log)")
+    parser.add_argument("--out", default=None,
+                        help="gradebook CSV (default: gradebook.csv, or gradebook-K-of-N.csv with "
+                             "--shard; totals go to *_totals.csv, pytest's output to *.log)")
     parser.add_argument("--jobs", type=int, default=2,
                         help="notebooks graded at once, one kernel each (default: 2)")
     parser.add_argument("--timeout", type=float, default=60,
                         help="time limit per cell in seconds (default: 60)")
+    parser.add_argument("--sandbox", choices=MODES, default="auto",
+                        help="run each kernel in a bubblewrap sandbox: auto (default: where it "
+                             "works, else warn), bwrap (fail if it cannot), none")
+    parser.add_argument("--sandbox-read", action="append", default=[], metavar="FOLDER",
+                        help="a further folder the sandboxed kernels may read (repeatable)")
+    defaults = Limits()
+    parser.add_argument("--memory-limit", type=int, default=defaults.memory_mb, metavar="MIB",
+                        help=f"sandbox: memory per process in MiB (default: {defaults.memory_mb})")
+    parser.add_argument("--cpu-limit", type=int, default=defaults.cpu_s, metavar="SECONDS",
+                        help=f"sandbox: CPU seconds per process (default: {defaults.cpu_s})")
+    parser.add_argument("--process-limit", type=int, default=defaults.processes, metavar="N",
+                        help=f"sandbox: processes and threads (default: {defaults.processes})")
+    parser.add_argument("--shard", default=None, metavar="K/N",
+                        help="grade only slice K of N (by a hash of the student name), for a "
+                             "cluster job array; combine the N gradebooks with 'rnncourse grade merge'")
 
 
 def run(args) -> int:
+    if args.submissions[0] == "merge":
+        return _run_merge(args)
     start = time.monotonic()
     try:
+        if not args.assignment:
+            raise ValueError("--assignment is required to grade (e.g. --assignment 01_toy_rnns)")
+        shard = parse_shard(args.shard) if args.shard else None
         submissions = find_submissions(args.submissions, args.assignment)
         if not submissions:
             raise ValueError(f"no .ipynb files found in {args.submissions}")
+        listing = sorted(submissions)
+        if shard:
+            submissions = {s: p for s, p in submissions.items() if shard_of(s, shard[1]) == shard[0]}
         log = []
-        rows, totals = grade(submissions, args.assignment, args.solutions, args.jobs,
-                             args.timeout, log)
-    except (ReleaseError, ValueError, FileNotFoundError, RuntimeError) as exc:
+        limits = Limits(memory_mb=args.memory_limit, cpu_s=args.cpu_limit, processes=args.process_limit)
+        rows, totals = (grade(submissions, args.assignment, args.solutions, args.jobs, args.timeout,
+                              log, args.sandbox, limits, tuple(args.sandbox_read))
+                        if submissions else ([], []))
+    except (ReleaseError, ValueError, FileNotFoundError, RuntimeError, SandboxError) as exc:
         print(f"rnncourse grade: error: {exc}")
         return 1
-    out = Path(args.out)
-    write_csv(out, rows)
-    write_csv(totals_path(out), totals)
-    write_atomic(out.with_suffix(".log"), ANSI.sub("", "".join(log)))
+    out = Path(args.out or ("gradebook.csv" if not shard else f"gradebook-{shard[0]}-of-{shard[1]}.csv"))
+    _write(out, rows, totals, "".join(log))
+    written = [out, totals_path(out), out.with_suffix(".log")]
+    if shard:
+        sandbox = next((line.split("sandbox: ")[1].split()[0] for line in log if "sandbox: " in line), "none")
+        write_atomic(manifest_path(out), json.dumps({
+            "shard": shard[0], "of": shard[1], "assignment": args.assignment,
+            "students": sorted(submissions), "listing": len(listing),
+            "listing_sha256": _listing_sha256(listing), "sandbox": sandbox}, indent=1) + "\n")
+        written.append(manifest_path(out))
+    print(summary(totals, time.monotonic() - start))
+    print(f"wrote {', '.join(map(str, written[:-1]))} and {written[-1]}")
+    return 0
+
+
+def _write(out: Path, rows: list, totals: list, log: str) -> None:
+    write_csv(out, rows, Row)
+    write_csv(totals_path(out), totals, Total)
+    write_atomic(out.with_suffix(".log"), ANSI.sub("", log))
+
+
+def _read_csv(path: Path, kind) -> list:
+    if not path.is_file():
+        raise ValueError(f"{path} is missing")
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [kind(**record) for record in csv.DictReader(handle)]
+
+
+def merge(paths: list[str | Path]) -> tuple[list[Row], list[Total], str]:
+    """Combine shard gradebooks (each with its totals, log and ``.shard.json``) into
+    the rows, totals and log one run over all submissions would have written.
+
+    Raises ValueError when a shard is missing, given twice, from another split or
+    assignment, or when a student appears in two shards."""
+    if not paths:
+        raise ValueError("give the shard gradebooks to merge (gradebook-1-of-N.csv ...)")
+    shards = {}
+    for path in map(Path, paths):
+        manifest = manifest_path(path)
+        if not manifest.is_file():
+            raise ValueError(f"{path} is not a shard gradebook: no {manifest.name} beside it "
+                             f"(written by rnncourse grade --shard K/N)")
+        info = json.loads(manifest.read_text(encoding="utf-8"))
+        first = next(iter(shards.values()), (None, info))[1]
+        for key in ("of", "assignment", "listing_sha256"):
+            if info[key] != first[key]:
+                raise ValueError(f"{path} belongs to another split: {key} {info[key]!r} "
+                                 f"against {first[key]!r}")
+        if info["shard"] in shards:
+            raise ValueError(f"shard {info['shard']}/{info['of']} given twice: "
+                             f"{shards[info['shard']][0]} and {path}")
+        shards[info["shard"]] = (path, info)
+    count = first["of"]
+    missing = [k for k in range(1, count + 1) if k not in shards]
+    if missing:
+        raise ValueError(f"missing shard(s) {', '.join(f'{k}/{count}' for k in missing)}: "
+                         f"grade them with --shard K/{count}")
+    owner, rows, totals, logs = {}, [], [], []
+    for k in sorted(shards):
+        path, info = shards[k]
+        for student in info["students"]:
+            if student in owner:
+                raise ValueError(f"student {student!r} is in shard {owner[student]} and shard {k}")
+            owner[student] = k
+        these, sums = _read_csv(path, Row), _read_csv(totals_path(path), Total)
+        if {r.student for r in these} != set(info["students"]) or {t.student for t in sums} != set(info["students"]):
+            raise ValueError(f"{path} does not hold the students its {manifest_path(path).name} lists")
+        rows += these
+        totals += sums
+        log = path.with_suffix(".log")
+        logs.append(f"[rnncourse grade merge] shard {k}/{count}: {path}\n"
+                    + (log.read_text(encoding="utf-8") if log.is_file() else "(no log)\n"))
+    if len(owner) != first["listing"]:
+        raise ValueError(f"the shards hold {len(owner)} of the {first['listing']} submissions listed")
+    order = {student: n for n, student in enumerate(sorted(owner))}
+    rows.sort(key=lambda r: order[r.student])  # stable: checks keep their order
+    totals.sort(key=lambda t: order[t.student])
+    return rows, totals, "".join(logs)
+
+
+def _run_merge(args) -> int:
+    start = time.monotonic()
+    try:
+        rows, totals, log = merge(args.submissions[1:])
+    except (ValueError, OSError, KeyError, TypeError) as exc:
+        print(f"rnncourse grade merge: error: {exc}")
+        return 1
+    out = Path(args.out or "gradebook.csv")
+    _write(out, rows, totals, log)
     print(summary(totals, time.monotonic() - start))
     print(f"wrote {out}, {totals_path(out)} and {out.with_suffix('.log')}")
     return 0

@@ -17,7 +17,7 @@ import csv
 import io
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from rnncourse.grading.prepare import Assignment, Prepared
@@ -118,10 +118,12 @@ def _cell_text(value):
     return value
 
 
-def write_csv(path: str | Path, records: list) -> None:
-    """Write dataclass ``records`` as CSV, atomically."""
+def write_csv(path: str | Path, records: list, kind: type | None = None) -> None:
+    """Write dataclass ``records`` (of class ``kind``, needed when there are none)
+    as CSV, atomically."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(asdict(records[0])), lineterminator="\n")
+    names = [f.name for f in fields(kind)] if kind else list(asdict(records[0]))
+    writer = csv.DictWriter(buffer, fieldnames=names, lineterminator="\n")
     writer.writeheader()
     writer.writerows({k: _cell_text(v) for k, v in asdict(record).items()} for record in records)
     write_atomic(path, buffer.getvalue())

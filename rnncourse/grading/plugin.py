@@ -11,18 +11,27 @@ Two jobs, on the two sides of an xdist run:
   cell result and per collection error to ``--rnncourse-results``, flushed at once
   so that a run killed half-way still leaves what it had.
 
+With ``--rnncourse-sandbox CONFIG`` (the sandbox's ``sandbox.json``), every
+process that starts kernels gives each kernel jupyter's ``ipc`` transport and a
+folder of its own for its connection file and sockets, next to ``CONFIG``: the
+sandbox shows a kernel that folder only (``rnncourse.grading.sandbox``).
+
 The grader reads that file, never pytest's screen output.
 """
 
 import json
+import os
 import re
+import signal
+import tempfile
 import time
+from pathlib import Path
 from queue import Empty
 
 import pytest
 
 __all__ = ["KernelDied", "ResultsWriter", "first_line", "pytest_addoption", "pytest_configure",
-           "pytest_runtest_call", "pytest_runtest_makereport"]
+           "pytest_runtest_call", "pytest_runtest_makereport", "sandboxed_kernel_manager", "why_stopped"]
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 POLL_S = 0.5  # how often a waiting cell checks that its kernel is still alive
@@ -46,15 +55,55 @@ def first_line(text: str) -> str:
 def pytest_addoption(parser) -> None:
     parser.addoption("--rnncourse-results", default=None,
                      help="append one JSON line per notebook cell result to this file")
+    parser.addoption("--rnncourse-sandbox", default=None,
+                     help="the grading sandbox's config: kernels get ipc sockets in folders of their own")
+
+
+def sandboxed_kernel_manager(runtime: Path):
+    """A ``KernelManager`` factory: ``ipc`` transport, connection file and sockets
+    in a fresh folder under ``runtime`` (the only host folder its sandbox sees)."""
+    from jupyter_client.manager import KernelManager
+
+    def manager(**kwargs):
+        folder = tempfile.mkdtemp(prefix="k", dir=runtime)
+        return KernelManager(transport="ipc", connection_file=os.path.join(folder, "kernel.json"),
+                             **kwargs)
+
+    return manager
 
 
 def pytest_configure(config) -> None:
     path = config.getoption("rnncourse_results")
     if path and not hasattr(config, "workerinput"):  # the controller (or the only process)
         config.pluginmanager.register(ResultsWriter(path), "rnncourse-results")
+    sandbox = config.getoption("rnncourse_sandbox")
+    if sandbox:  # every process that may start a kernel
+        import nbval.kernel
+
+        settings = json.loads(Path(sandbox).read_text(encoding="utf-8"))
+        runtime = Path(sandbox).parent / "kernels"
+        runtime.mkdir(exist_ok=True)
+        nbval.kernel.KernelManager = sandboxed_kernel_manager(runtime)
+        config._rnncourse_limits = settings["limits"]
 
 
-def _watch_kernel(kernel) -> None:
+def why_stopped(kernel, limits: dict | None) -> str:
+    """Why a kernel process ended, from its exit status, in the gradebook's words."""
+    process = getattr(getattr(getattr(kernel, "km", None), "provisioner", None), "process", None)
+    code = process.poll() if process is not None else None
+    if code is None:
+        return "exit(), os._exit, a crash or out of memory"
+    number = -code if code < 0 else code - 128 if code > 128 else None
+    if number == signal.SIGXCPU and limits:
+        return f"over the sandbox's CPU limit of {limits['cpu_s']} s per process"
+    if number in (signal.SIGKILL, signal.SIGXCPU):
+        return f"killed by {signal.Signals(number).name}: out of memory or over a CPU limit"
+    if number is not None and 0 < number < signal.NSIG:
+        return f"killed by {signal.Signals(number).name}"
+    return f"exit status {code}"
+
+
+def _watch_kernel(kernel, limits: dict | None = None) -> None:
     """Make ``kernel.await_reply`` give up as soon as the kernel process is gone."""
     if getattr(kernel, "_rnncourse_watched", False):
         return
@@ -71,7 +120,7 @@ def _watch_kernel(kernel) -> None:
             except Empty:
                 if not kernel.is_alive():
                     raise KernelDied("the kernel stopped during or just before this cell "
-                                     "(exit(), os._exit, a crash or out of memory)") from None
+                                     f"({why_stopped(kernel, limits)})") from None
 
     kernel.await_reply = await_reply
     kernel._rnncourse_watched = True
@@ -81,11 +130,23 @@ def _watch_kernel(kernel) -> None:
 def pytest_runtest_call(item) -> None:
     kernel = getattr(getattr(item, "parent", None), "kernel", None)
     if kernel is not None and hasattr(kernel, "await_reply") and hasattr(kernel, "is_alive"):
-        _watch_kernel(kernel)
+        _watch_kernel(kernel, getattr(item.config, "_rnncourse_limits", None))
+
+
+MEMORY = ("MemoryError", "can't allocate memory", "Cannot allocate memory")
 
 
 def _reason(item, exc: BaseException) -> str:
-    """One line saying why a cell failed."""
+    """One line saying why a cell failed (a memory error names the sandbox's limit)."""
+    reason = _first_reason(item, exc)
+    limits = getattr(item.config, "_rnncourse_limits", None)
+    if limits and any(text in reason for text in MEMORY):
+        reason = first_line(f"over the sandbox's memory limit of {limits['memory_mb']} MiB per "
+                            f"process: {reason}")
+    return reason
+
+
+def _first_reason(item, exc: BaseException) -> str:
     errors = [out for out in getattr(item, "test_outputs", None) or []
               if out.get("output_type") == "error"]
     message = first_line(exc.args[0]) if exc.args else ""

@@ -8,6 +8,11 @@ from the JSON lines that ``rnncourse.grading.plugin`` writes, never from the
 screen. A notebook left without results (its worker or the whole run was killed,
 for instance by a student cell killing its parent process) is run once more on
 its own, so one hostile submission cannot cost the others their grades.
+
+With a sandbox (``sandbox``: the ``sandbox.json`` that
+``rnncourse.grading.sandbox.write_kernelspec`` wrote), nbval starts the sandbox
+kernelspec instead of the current environment's kernel, and the grader's plugin
+gives each kernel a private folder for its ``ipc`` sockets.
 """
 
 import importlib.util
@@ -20,6 +25,8 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rnncourse.grading.sandbox import KERNEL_NAME
 
 __all__ = ["FORGED", "CellResult", "NotebookResult", "read_results", "run_nbval", "run_isolated"]
 
@@ -53,15 +60,20 @@ class NotebookResult:
     error: str | None = None
 
 
-def _command(paths: list[str], results: Path, root: Path, jobs: int, timeout: float) -> list[str]:
+def _command(paths: list[str], results: Path, root: Path, jobs: int, timeout: float,
+             sandbox: Path | None = None) -> list[str]:
     ini = root / "pytest.ini"
     ini.write_text("[pytest]\n", encoding="utf-8")
     command = [
         sys.executable, "-m", "pytest", "-c", str(ini), "--rootdir", str(root), "-q",
         "-p", "rnncourse.grading.plugin", "-p", "no:randomly", "-p", "no:cacheprovider",
-        "--nbval-lax", "--nbval-current-env", f"--nbval-cell-timeout={timeout:g}",
+        "--nbval-lax", f"--nbval-cell-timeout={timeout:g}",
         "--continue-on-collection-errors", f"--rnncourse-results={results}",
     ]
+    if sandbox is None:
+        command.append("--nbval-current-env")
+    else:
+        command += [f"--nbval-kernel-name={KERNEL_NAME}", f"--rnncourse-sandbox={sandbox}"]
     jobs = min(jobs, len(paths))
     if jobs > 1:  # one job runs in pytest's own process: a worker would only add start-up time
         if importlib.util.find_spec("xdist") is None:
@@ -72,10 +84,13 @@ def _command(paths: list[str], results: Path, root: Path, jobs: int, timeout: fl
     return command + paths
 
 
-def _environment() -> dict[str, str]:
+def _environment(sandbox: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")}
     env.update(MPLBACKEND="Agg", NO_COLOR="1", PYTHONDONTWRITEBYTECODE="1")
+    if sandbox is not None:  # where nbval finds the sandbox kernelspec
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            [str(sandbox.parent / "jupyter")] + ([env["JUPYTER_PATH"]] if env.get("JUPYTER_PATH") else []))
     return env
 
 
@@ -106,7 +121,8 @@ def read_results(results: Path, root: Path, notebooks: list[Path]) -> dict[Path,
 
 
 def run_nbval(notebooks: list[Path], root: Path, jobs: int, timeout: float,
-              code_cells: dict[Path, int], log: list[str]) -> dict[Path, NotebookResult]:
+              code_cells: dict[Path, int], log: list[str],
+              sandbox: Path | None = None) -> dict[Path, NotebookResult]:
     """Grade ``notebooks`` (all under ``root``) in one pytest run; append its output to ``log``.
 
     ``code_cells`` (code cells per notebook) bounds the run's wall time: a cell never
@@ -115,7 +131,7 @@ def run_nbval(notebooks: list[Path], root: Path, jobs: int, timeout: float,
     """
     private = Path(tempfile.mkdtemp(prefix="rnncourse-results-"))
     try:
-        return _run(notebooks, root, jobs, timeout, code_cells, log, private / "results.jsonl")
+        return _run(notebooks, root, jobs, timeout, code_cells, log, private / "results.jsonl", sandbox)
     finally:
         shutil.rmtree(private, ignore_errors=True)
 
@@ -135,12 +151,12 @@ def _kill_strays(root: Path) -> list[int]:
     return killed
 
 
-def _run(notebooks: list[Path], root: Path, jobs: int, timeout: float,
-         code_cells: dict[Path, int], log: list[str], results: Path) -> dict[Path, NotebookResult]:
+def _run(notebooks: list[Path], root: Path, jobs: int, timeout: float, code_cells: dict[Path, int],
+         log: list[str], results: Path, sandbox: Path | None) -> dict[Path, NotebookResult]:
     paths = [path.relative_to(root).as_posix() for path in notebooks]
     limit = STARTUP_S + sum(code_cells[path] for path in notebooks) * (timeout + SLACK_PER_CELL_S)
     process = subprocess.Popen(
-        _command(paths, results, root, jobs, timeout), cwd=root, env=_environment(),
+        _command(paths, results, root, jobs, timeout, sandbox), cwd=root, env=_environment(sandbox),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True, text=True, errors="replace")
     try:
@@ -158,13 +174,13 @@ def _run(notebooks: list[Path], root: Path, jobs: int, timeout: float,
 
 def run_isolated(copies: dict[Path, str], root: Path, jobs: int, timeout: float,
                  code_cells: dict[Path, int], expected: dict[Path, set[int]],
-                 log: list[str]) -> dict[Path, NotebookResult]:
+                 log: list[str], sandbox: Path | None = None) -> dict[Path, NotebookResult]:
     """Write ``copies`` ({path: notebook text}) and ``run_nbval`` them; then run each
     notebook missing an ``expected`` cell, or with forged results, once more on its
     own from a fresh copy (what it gets then is its own doing)."""
     for path, text in copies.items():
         path.write_text(text, encoding="utf-8")
-    results = run_nbval(list(copies), root, jobs, timeout, code_cells, log)
+    results = run_nbval(list(copies), root, jobs, timeout, code_cells, log, sandbox)
     for path in copies:
         result = results[path]
         missing = not expected[path] <= result.cells.keys()
@@ -173,7 +189,7 @@ def run_isolated(copies: dict[Path, str], root: Path, jobs: int, timeout: float,
             why = "results missing" if missing else "results forged"
             log.append(f"[rnncourse grade] {path.relative_to(root)}: {why}, run alone\n")
             path.write_text(copies[path], encoding="utf-8")  # other cells may have spoilt it
-            again = run_nbval([path], root, 1, timeout, code_cells, log)[path]
+            again = run_nbval([path], root, 1, timeout, code_cells, log, sandbox)[path]
             if again.error or forged or len(again.cells) >= len(result.cells):
                 results[path] = again
     return results
