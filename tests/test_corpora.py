@@ -2,18 +2,19 @@
 
 import hashlib
 import json
+import zipfile
 
 import pytest
 
 from rnncourse.data import corpora
-from rnncourse.data.corpora import (STDLIB_DIR, STDLIB_SPLITS, TINY_SHAKESPEARE_SHA256,
+from rnncourse.data.corpora import (STDLIB_ARCHIVE, STDLIB_SPLITS, TINY_SHAKESPEARE_SHA256,
                                     load_corpus, python_docs, python_source, split_tail,
                                     tiny_shakespeare)
 
 
 def _shakespeare_path():
     path = corpora.data_dir() / "tinyshakespeare.txt"
-    if not path.is_file():
+    if not path.is_file():  # conftest points $RNNCOURSE_DATA_DIR at ../shared/data if it exists
         pytest.skip(f"Tiny Shakespeare not found at {path}: set $RNNCOURSE_DATA_DIR to the "
                     "folder holding tinyshakespeare.txt (tests never download it)")
     return path
@@ -24,13 +25,36 @@ def test_stdlib_splits_are_disjoint_modules():
     assert len(names) == len(set(names))
 
 
-def test_vendored_files_match_the_manifest():
-    manifest = json.loads((STDLIB_DIR / "manifest.json").read_text())["files"]
+def _members():
+    with STDLIB_ARCHIVE.open("rb") as handle, zipfile.ZipFile(handle) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_vendored_archive_matches_the_manifest():
+    members = _members()
+    manifest = json.loads(members.pop("manifest.json"))["files"]
     assert set(manifest) == {n for split in STDLIB_SPLITS.values() for n in split}
+    assert set(members) == set(manifest) | {"LICENSE.txt"}
     for name, entry in manifest.items():
-        digest = hashlib.sha256((STDLIB_DIR / name).read_bytes()).hexdigest()
-        assert digest == entry["sha256"], name
-    assert (STDLIB_DIR / "LICENSE.txt").read_text().count("PYTHON SOFTWARE FOUNDATION") >= 1
+        assert hashlib.sha256(members[name]).hexdigest() == entry["sha256"], name
+    assert members["LICENSE.txt"].decode().count("PYTHON SOFTWARE FOUNDATION") >= 1
+
+
+def test_vendor_stdlib_rebuilds_the_same_files(tmp_path):
+    source = tmp_path / "stdlib"
+    for name, data in _members().items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_bytes(data)
+    manifest = corpora.vendor_stdlib(tmp_path / "again.zip", source)
+    assert manifest["files"] == json.loads(_members()["manifest.json"])["files"]
+    for split in STDLIB_SPLITS:
+        assert python_source(split, tmp_path / "again.zip") == python_source(split)
+
+
+def test_no_python_files_outside_the_package_code():
+    """Data is not code: the corpus ships as an archive, not as importable modules."""
+    root = corpora._PACKAGE_ROOT.parent
+    assert not (root / "datasets" / "python_stdlib").exists()
 
 
 def test_python_source_splits_hold_their_own_modules():
@@ -42,11 +66,16 @@ def test_python_source_splits_hold_their_own_modules():
 
 
 def test_python_source_rejects_an_edited_copy(tmp_path):
-    root = tmp_path / "stdlib"
-    corpora.vendor_stdlib(root, STDLIB_DIR)
-    (root / "csv.py").write_text("# tampered\n")
-    with pytest.raises(ValueError, match="sha256"):
-        python_source("val", root)
+    members = _members()
+    members["csv.py"] = b"# tampered\n"
+    (tmp_path / "stdlib.zip").write_bytes(corpora._zip_bytes(members))
+    with pytest.raises(ValueError, match="csv.py: sha256"):
+        python_source("val", tmp_path / "stdlib.zip")
+
+
+def test_python_source_missing_archive_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no vendored stdlib corpus"):
+        python_source("val", tmp_path / "none.zip")
 
 
 def test_python_source_rejects_unknown_split():
@@ -94,6 +123,14 @@ def test_tiny_shakespeare_missing_never_downloads(tmp_path, monkeypatch):
     monkeypatch.setattr(corpora, "_download", lambda *a: pytest.fail("network used"))
     with pytest.raises(FileNotFoundError, match="download=True"):
         tiny_shakespeare()
+
+
+def test_data_dir_does_not_search_parent_folders(monkeypatch, tmp_path):
+    monkeypatch.delenv("RNNCOURSE_DATA_DIR", raising=False)
+    monkeypatch.setenv("RNNCOURSE_CACHE_DIR", str(tmp_path / "cache"))
+    found = corpora.data_dir()
+    beside = corpora._PACKAGE_ROOT.parent.parent / "shared" / "data"
+    assert found in (beside, tmp_path / "cache")
 
 
 def test_load_corpus_rejects_unknown_name():

@@ -5,33 +5,39 @@ Three sources, all usable offline (COURSE.md, "Data and models"):
 * **Python source**: a fixed list of standard-library modules (``STDLIB_SPLITS``),
   split into train/val/test *by module*, never by offset, so a validation module is
   code the model has never seen. The files differ between Python builds, so the exact
-  copy the shipped models were trained on is vendored under ``datasets/python_stdlib/``
-  with the PSF licence and a manifest of sha256 sums (``vendor_stdlib`` wrote it).
+  copy the shipped models were trained on ships inside the package as one archive,
+  ``rnncourse/data/assets/python_stdlib.zip`` (data, not code: no tool reads it as
+  modules), with the PSF licence and a manifest of sha256 sums (``vendor_stdlib``
+  wrote it), read through ``importlib.resources`` so it works from an installed wheel.
 * **English prose**: ``pydoc_data.topics``, the language reference as shipped with the
   running Python (version-dependent; fine for demos, not for reproducible figures).
-* **Tiny Shakespeare** (karpathy/char-rnn): read from a local copy found through
-  ``$RNNCOURSE_DATA_DIR``, ``../shared/data`` next to the repository, or the cache;
-  ``download=True`` fetches it from its public URL and checks its sha256. Split as
-  nanoGPT does (first 90% train, last 10% val) so losses compare with published ones.
+* **Tiny Shakespeare** (karpathy/char-rnn): read from ``path``, ``data_dir()``
+  (``$RNNCOURSE_DATA_DIR``, else ``shared/data`` beside a source checkout) or the
+  cache; ``download=True`` fetches it from its public URL and checks its sha256. Split
+  as nanoGPT does (first 90% train, last 10% val) so losses compare with published ones.
 """
 
 import hashlib
+import io
 import json
 import os
 import platform
-import shutil
 import sysconfig
 import urllib.request
+import zipfile
+from importlib import resources
 from pathlib import Path
 
+from rnncourse._io import write_bytes
+
 __all__ = [
-    "STDLIB_SPLITS", "STDLIB_DIR", "TINY_SHAKESPEARE_URL", "TINY_SHAKESPEARE_SHA256",
+    "STDLIB_SPLITS", "STDLIB_ARCHIVE", "TINY_SHAKESPEARE_URL", "TINY_SHAKESPEARE_SHA256",
     "CORPORA", "sha256_text", "data_dir", "cache_dir", "vendor_stdlib", "python_source",
     "python_docs", "tiny_shakespeare", "split_tail", "load_corpus",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-STDLIB_DIR = REPO_ROOT / "datasets" / "python_stdlib"
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # .../rnncourse
+STDLIB_ARCHIVE = resources.files("rnncourse.data").joinpath("assets/python_stdlib.zip")
 
 # Module files (relative to the stdlib folder) per split; 2.6 MB of Python 3.11.7 code.
 STDLIB_SPLITS = {
@@ -74,13 +80,17 @@ def _sha256_file(path: Path) -> str:
 
 
 def data_dir() -> Path:
-    """Where local data files live: ``$RNNCOURSE_DATA_DIR``, else the first
-    ``shared/data`` folder beside the repository or beside one of its parents."""
+    """Where local data files live: ``$RNNCOURSE_DATA_DIR``; else, when the package runs
+    from a source checkout, the ``shared/data`` folder beside that checkout; else the
+    download cache (``cache_dir()``). Nothing else is searched."""
     env = os.environ.get(DATA_ENV_VAR, "").strip()
     if env:
         return Path(env)
-    candidates = [parent / "shared" / "data" for parent in REPO_ROOT.parents]
-    return next((c for c in candidates if c.is_dir()), candidates[0])
+    checkout = _PACKAGE_ROOT.parent
+    beside = checkout.parent / "shared" / "data"
+    if (checkout / "pyproject.toml").is_file() and beside.is_dir():
+        return beside
+    return cache_dir()
 
 
 def cache_dir() -> Path:
@@ -91,35 +101,51 @@ def cache_dir() -> Path:
 
 # --- Python source -------------------------------------------------------------------
 
-def vendor_stdlib(dest: Path = STDLIB_DIR, source: Path | None = None) -> dict:
-    """Copy the modules of ``STDLIB_SPLITS`` from ``source`` (default: the running
-    Python's stdlib) into ``dest``, with the PSF licence and ``manifest.json``.
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    """A reproducible zip of ``members`` (sorted names, fixed timestamps, mode 0644)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, members[name])
+    return buffer.getvalue()
+
+
+def vendor_stdlib(dest=STDLIB_ARCHIVE, source: Path | None = None) -> dict:
+    """Write the modules of ``STDLIB_SPLITS`` from ``source`` (default: the running
+    Python's stdlib) into the zip archive ``dest``, with the PSF licence and
+    ``manifest.json``.
 
     Run once by maintainers; the result is committed so every machine trains and
     evaluates on the same bytes. Returns the manifest.
     """
     origin = f"Python {platform.python_version()}" if source is None else str(source)
     source = Path(source or sysconfig.get_paths()["stdlib"])
-    dest = Path(dest)
-    files = {}
+    members, files = {}, {}
     for split, names in STDLIB_SPLITS.items():
         for name in names:
-            target = dest / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source / name, target)
-            files[name] = {"split": split, "sha256": _sha256_file(target)}
-    shutil.copyfile(source / "LICENSE.txt", dest / "LICENSE.txt")
+            members[name] = (source / name).read_bytes()
+            files[name] = {"split": split, "sha256": hashlib.sha256(members[name]).hexdigest()}
+    members["LICENSE.txt"] = (source / "LICENSE.txt").read_bytes()
     manifest = {
         "description": "Modules of the Python standard library used as a code corpus "
                        "(rnncourse.data.corpora.STDLIB_SPLITS); PSF licence in LICENSE.txt.",
         "source": origin,
         "files": files,
     }
-    (dest / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    members["manifest.json"] = (json.dumps(manifest, indent=1) + "\n").encode()
+    write_bytes(Path(str(dest)), _zip_bytes(members))
     return manifest
 
 
-def python_source(split: str = "train", root: Path = STDLIB_DIR) -> str:
+def _decode(data: bytes) -> str:
+    """UTF-8 text with universal newlines, as ``Path.read_text`` reads a file."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
+
+
+def python_source(split: str = "train", archive=STDLIB_ARCHIVE) -> str:
     """The vendored modules of ``split`` ('train', 'val' or 'test'), concatenated.
 
     Every file is checked against the manifest's sha256, so a corrupted or edited
@@ -127,18 +153,19 @@ def python_source(split: str = "train", root: Path = STDLIB_DIR) -> str:
     """
     if split not in STDLIB_SPLITS:
         raise ValueError(f"split must be one of {list(STDLIB_SPLITS)}, got {split!r}")
-    root = Path(root)
-    manifest_path = root / "manifest.json"
-    if not manifest_path.exists():
-        raise FileNotFoundError(f"no vendored stdlib corpus at {root} (manifest.json missing)")
-    manifest = json.loads(manifest_path.read_text())["files"]
-    parts = []
-    for name in STDLIB_SPLITS[split]:
-        path = root / name
-        digest = _sha256_file(path)
-        if digest != manifest[name]["sha256"]:
-            raise ValueError(f"{path}: sha256 {digest} does not match the manifest")
-        parts.append(path.read_text(encoding="utf-8"))
+    try:
+        handle = archive.open("rb") if hasattr(archive, "open") else open(archive, "rb")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no vendored stdlib corpus at {archive}") from None
+    with handle, zipfile.ZipFile(handle) as zipped:
+        manifest = json.loads(zipped.read("manifest.json"))["files"]
+        parts = []
+        for name in STDLIB_SPLITS[split]:
+            data = zipped.read(name)
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != manifest[name]["sha256"]:
+                raise ValueError(f"{archive}:{name}: sha256 {digest} does not match the manifest")
+            parts.append(_decode(data))
     return "\n".join(parts)
 
 
@@ -155,15 +182,12 @@ def python_docs() -> str:
 # --- Tiny Shakespeare ----------------------------------------------------------------
 
 def _download(url: str, target: Path, sha256: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(target.suffix + ".part")
     with urllib.request.urlopen(url, timeout=60) as response:
-        tmp.write_bytes(response.read())
-    digest = _sha256_file(tmp)
+        data = response.read()
+    digest = hashlib.sha256(data).hexdigest()
     if digest != sha256:
-        tmp.unlink()
         raise ValueError(f"download of {url} has sha256 {digest}, expected {sha256}")
-    os.replace(tmp, target)
+    write_bytes(target, data)
 
 
 def tiny_shakespeare(path: str | Path | None = None, download: bool = False) -> str:
