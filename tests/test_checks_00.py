@@ -1,0 +1,160 @@
+"""Fair checks for notebook 00: correct alternatives pass, plausible slips fail.
+
+Each case replaces the solution region of one exercise by other code, runs the
+notebook's code cells up to that exercise's check in-process (slow demo cells
+skipped), then runs the check cell with its hidden tests, as the grader does.
+
+``run_check`` is the harness; the test files of notebooks 01-03 import it.
+"""
+
+import os
+import textwrap
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot
+import pytest
+
+from rnncourse.release import BEGIN_SOLUTION, END_SOLUTION, check_spec, exercise_groups, read_notebook
+
+matplotlib.use("Agg")
+ROOT = Path(__file__).resolve().parents[1]
+_NOTEBOOKS: dict = {}
+
+
+def _notebook(name: str):
+    if name not in _NOTEBOOKS:
+        _NOTEBOOKS[name] = read_notebook(ROOT / "solutions" / f"{name}.ipynb")
+    return _NOTEBOOKS[name]
+
+
+def _replace_region(source: str, body: str) -> str:
+    """``source`` with its (single) solution region replaced by ``body``."""
+    out, inside = [], False
+    for line in source.splitlines():
+        text = line.strip()
+        if text.startswith(BEGIN_SOLUTION):
+            inside, indent = True, line[: len(line) - len(line.lstrip())]
+            out += textwrap.indent(textwrap.dedent(body).strip("\n"), indent).splitlines()
+        elif text.startswith(END_SOLUTION):
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def run_check(name: str, check_id: str, body: str | None = None, skip=(), extra: str = "") -> dict:
+    """Run check ``check_id`` of solutions/``name`` with its exercise's region replaced by ``body``.
+
+    ``skip``: ids of slow demo cells not to run; ``extra``: code run just before the
+    check (e.g. to swap in a wrong helper). Raises what the check raises; returns the
+    namespace.
+    """
+    nb = _notebook(name)
+    groups = {check_spec(nb.cells[check])["check"]: (cells, check) for cells, check in exercise_groups(nb)}
+    cells, check = groups[check_id]
+    namespace: dict = {}
+    cwd = os.getcwd()
+    os.chdir(ROOT / "solutions")
+    try:
+        for index in range(check):
+            cell = nb.cells[index]
+            if cell.cell_type != "code" or cell.get("id") in skip or check_spec(cell):
+                continue
+            source = cell.source
+            if body is not None and index == cells[-1]:
+                source = _replace_region(source, body)
+            source = "\n".join(l for l in source.splitlines() if not l.lstrip().startswith("%"))
+            exec(compile(source, f"{name}[{index}]", "exec"), namespace)
+        if extra:
+            exec(compile(textwrap.dedent(extra), f"{name}[extra]", "exec"), namespace)
+        exec(compile(nb.cells[check].source, f"{name}[{check_id}]", "exec"), namespace)
+    finally:
+        os.chdir(cwd)
+        matplotlib.pyplot.close("all")
+    return namespace
+
+
+NAME = "00_welcome"
+SKIP = ("9dc9f995b5cf", "46dbb1238faf")  # the environment report, the shapes figure
+
+QUESTIONS = [("00.q-tagging-shape", "answer_0_1", "c"), ("00.q-chain-rule", "answer_0_2", "c"),
+             ("00.q-hmm-vs-rnn", "answer_0_3", "b")]
+
+CORRECT = {
+    "product-then-log": """
+        p = 1.0
+        for a, b in zip(["<s>"] + sentence.split(), sentence.split() + ["</s>"]):
+            p *= cond.get(a, {}).get(b, 0.0)
+        return math.log(p) if p > 0 else float("-inf")
+    """,
+    "numpy-sum": """
+        import numpy as np
+        ws = ["<s>"] + sentence.split() + ["</s>"]
+        ps = np.array([cond.get(a, {}).get(b, 0.0) for a, b in zip(ws, ws[1:])])
+        return float(np.sum(np.log(ps))) if np.all(ps > 0) else -math.inf
+    """,
+}
+
+WRONG = {
+    "forgot the start symbol": ("""
+        ws = sentence.split() + ["</s>"]
+        return sum(math.log(cond.get(a, {}).get(b, 0.0) or 1e-300) for a, b in zip(ws, ws[1:]))
+    """, "P\\(first word \\| <s>\\)"),
+    "forgot the end symbol": ("""
+        ws = ["<s>"] + sentence.split()
+        ps = [cond.get(a, {}).get(b, 0.0) for a, b in zip(ws, ws[1:])]
+        return sum(math.log(p) for p in ps) if all(ps) else -math.inf
+    """, "sum to 1"),
+    "log base 10": ("""
+        ws = ["<s>"] + sentence.split() + ["</s>"]
+        ps = [cond.get(a, {}).get(b, 0.0) for a, b in zip(ws, ws[1:])]
+        return sum(math.log10(p) for p in ps) if all(ps) else -math.inf
+    """, "expected"),
+    "the probability, not its log": ("""
+        ws = ["<s>"] + sentence.split() + ["</s>"]
+        return float(math.prod(cond.get(a, {}).get(b, 0.0) for a, b in zip(ws, ws[1:])))
+    """, "expected"),
+    "unseen pair skipped instead of -inf": ("""
+        ws = ["<s>"] + sentence.split() + ["</s>"]
+        return sum(math.log(p) for p in (cond.get(a, {}).get(b, 0.0) for a, b in zip(ws, ws[1:])) if p > 0)
+    """, "never seen"),
+    "the empty sentence gets probability one": ("""
+        ws = sentence.split()
+        if not ws:
+            return 0.0
+        ws = ["<s>"] + ws + ["</s>"]
+        ps = [cond.get(a, {}).get(b, 0.0) for a, b in zip(ws, ws[1:])]
+        return sum(math.log(p) for p in ps) if all(ps) else -math.inf
+    """, "empty sentence"),
+}
+
+
+@pytest.mark.parametrize("label", sorted(CORRECT))
+def test_sentence_log_prob_accepts_a_correct_alternative(label):
+    run_check(NAME, "00.sentence-log-prob", CORRECT[label], SKIP)
+
+
+@pytest.mark.parametrize("label", sorted(WRONG))
+def test_sentence_log_prob_rejects_a_slip_and_names_it(label):
+    body, message = WRONG[label]
+    with pytest.raises(AssertionError, match=message):
+        run_check(NAME, "00.sentence-log-prob", body, SKIP)
+
+
+@pytest.mark.parametrize("check_id,name,key", QUESTIONS)
+def test_question_accepts_the_key_in_any_case_and_spacing(check_id, name, key):
+    run_check(NAME, check_id, f'{name} = " {key.upper()} "', SKIP)
+
+
+@pytest.mark.parametrize("check_id,name,key", QUESTIONS)
+def test_question_rejects_every_other_option_with_an_explanation(check_id, name, key):
+    for wrong in sorted(set("abcd") - {key}):
+        with pytest.raises(AssertionError, match=f"{name} = '{wrong}' is not right. .+"):
+            run_check(NAME, check_id, f'{name} = "{wrong}"', SKIP)
+
+
+@pytest.mark.parametrize("check_id,name,key", QUESTIONS)
+def test_question_rejects_an_answer_outside_the_options(check_id, name, key):
+    with pytest.raises(AssertionError, match="must be one of"):
+        run_check(NAME, check_id, f'{name} = "e"', SKIP)
