@@ -1,37 +1,94 @@
-"""The ``rnncourse`` command: ``doctor``, ``release`` and the other course tools.
+"""The rnncourse command: one program, one verb per course tool.
 
-Each subcommand lives in its own module, which provides ``add_arguments(parser)``
-and ``run(args) -> int``; this file only wires them up.
+Each verb lives in its own module, which provides ``add_arguments(parser)`` and
+``run(args) -> int``; this file wires them up, imports only the module of the verb
+being run, and holds the argument checkers the verbs share. A bad value ends in one
+line on stderr and exit status 2 (as with pip or git); ``--help`` is plain text.
 """
 
 import argparse
 import importlib
 import sys
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "Parser", "build_parser", "main", "positive_int", "non_negative_int",
+           "positive_float", "non_negative_float", "fraction", "device_name", "path_text"]
 
-# subcommand -> (module, one-line help)
+# verb -> (module, one-line help)
 COMMANDS = {
     "doctor": ("rnncourse.doctor", "check the environment: versions, device, kernel"),
     "release": ("rnncourse.release", "write lectures/ (student notebooks) from solutions/"),
     "grade": ("rnncourse.grading.cli", "grade student notebooks with nbval into a CSV gradebook"),
-    "ablation": ("rnncourse.ablation", "train LSTM variants on one task, write their results"),
+    "export": ("rnncourse.export", "write the course as an nbgrader course folder (JupyterHub)"),
     "train": ("rnncourse.train", "train a character LSTM (TBPTT, checkpoints, pretrained export)"),
+    "ablation": ("rnncourse.ablation", "train LSTM variants on one task, write their results"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rnncourse", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line on stderr (exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# --- argument checkers: ``type=`` functions that turn a string into a checked value ----
+
+def _number(kind, test, wanted):
+    def check(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+        if not test(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text}")
+        return value
+    check.__name__ = wanted.replace(" ", "_")
+    return check
+
+
+positive_int = _number(int, lambda v: v >= 1, "an integer >= 1")
+non_negative_int = _number(int, lambda v: v >= 0, "an integer >= 0")
+positive_float = _number(float, lambda v: v > 0, "a number > 0")
+non_negative_float = _number(float, lambda v: v >= 0, "a number >= 0")
+fraction = _number(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+
+def device_name(text: str) -> str:
+    """A device this machine has: cpu, cuda, cuda:N or mps (see ``rnncourse.device``)."""
+    from rnncourse.device import get_device
+
+    try:
+        get_device(text)
+    except (ValueError, RuntimeError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def path_text(text: str) -> str:
+    """A non-empty path, kept as text."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text
+
+
+def build_parser(argv: list[str] | None = None) -> Parser:
+    """The parser; only the verb named in ``argv`` (if any) gets its options, so that
+    running one verb never imports the others' modules."""
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    parser = Parser(prog="rnncourse", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="VERB")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(module=module)
-        importlib.import_module(module).add_arguments(p)
+        if name == chosen:
+            importlib.import_module(module).add_arguments(p)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     return importlib.import_module(args.module).run(args)
 
 

@@ -6,10 +6,13 @@ Prints the versions of the packages the course needs, the device that
 """
 
 import importlib.metadata
+import os
 import platform
 import subprocess
+import sys
+import tempfile
 
-__all__ = ["versions", "kernel_sees_package", "report", "add_arguments", "run"]
+__all__ = ["versions", "kernel_command", "kernel_sees_package", "report", "add_arguments", "run"]
 
 PACKAGES = ("rnncourse", "numpy", "torch", "matplotlib", "jupyterlab", "ipywidgets",
             "ipykernel", "nbval", "tqdm")
@@ -26,17 +29,37 @@ def versions() -> dict[str, str]:
     return found
 
 
+def kernel_command(kernel_name: str = "python3") -> tuple[list[str], dict]:
+    """The interpreter part of the command Jupyter runs for ``kernel_name``, and the
+    environment it runs it with, resolved exactly as ``jupyter_client`` does: a
+    kernelspec ``argv[0]`` of ``python``/``python3`` means the Python running Jupyter
+    (``sys.executable``), not whatever ``python`` is first on PATH; the spec's ``env``
+    is added to the current environment."""
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name=kernel_name)
+    argv = manager.format_kernel_cmd()
+    # keep the interpreter and its own options (e.g. -Xfrozen_modules=off), drop the launcher
+    interpreter = argv[: argv.index("-m")] if "-m" in argv else argv[:1]
+    return interpreter, {**os.environ, **(manager.kernel_spec.env or {})}
+
+
 def kernel_sees_package(kernel_name: str = "python3") -> tuple[bool, str]:
-    """Whether the Jupyter kernel ``kernel_name`` can import rnncourse, and where from."""
+    """Whether the Jupyter kernel ``kernel_name`` can import rnncourse, and where from.
+
+    The probe runs the kernel's own interpreter from an empty temporary folder, so the
+    answer does not depend on the folder ``rnncourse doctor`` is run from.
+    """
     try:
-        from jupyter_client.kernelspec import KernelSpecManager
-        spec = KernelSpecManager().get_kernel_spec(kernel_name)
+        interpreter, env = kernel_command(kernel_name)
     except Exception as exc:
         return False, f"no Jupyter kernel {kernel_name!r}: {exc}"
-    python = spec.argv[0]
+    python = interpreter[0]
     probe = "import rnncourse, sys; print(rnncourse.__file__)"
     try:
-        done = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60)
+        with tempfile.TemporaryDirectory() as neutral:
+            done = subprocess.run([*interpreter, "-c", probe], capture_output=True, text=True,
+                                  timeout=60, cwd=neutral, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"kernel python {python} could not run: {exc}"
     if done.returncode:
@@ -70,5 +93,6 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     ok, lines = report()
-    print("\n".join(lines))
+    print("\n".join(lines[:-1]))
+    print(lines[-1], file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1

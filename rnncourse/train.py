@@ -10,6 +10,9 @@ deterministic under its seed, resumed or not.
 
     rnncourse train --corpus shakespeare --hidden-size 256 --steps 2000 \\
         --checkpoint runs/shakespeare.pt --save-pretrained char_lstm_shakespeare
+
+(``rnncourse train --help`` lists every option; the default corpus, the Python
+standard library, ships inside the package.)
 """
 
 import argparse
@@ -17,6 +20,7 @@ import dataclasses
 import math
 import platform
 import shlex
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +32,9 @@ from tqdm.auto import tqdm
 from rnncourse._io import atomic_path
 from rnncourse.char_model import CharLSTM, evaluate_loss, sample
 from rnncourse.data.batching import TBPTTBatcher
-from rnncourse.data.corpora import load_corpus, sha256_text
+from rnncourse.cli import (device_name, fraction, non_negative_float, non_negative_int,
+                           path_text, positive_float, positive_int)
+from rnncourse.data.corpora import CORPORA, load_corpus, sha256_text
 from rnncourse.data.vocab import Vocab
 from rnncourse.device import get_device
 from rnncourse.seeding import seed_everything
@@ -40,33 +46,43 @@ _RUNTIME_FIELDS = ("device", "threads", "checkpoint", "checkpoint_every", "data_
                    "max_minutes", "progress")
 
 
+def _option(default, check, help: str):
+    """A config field with its command-line checker and help (``rnncourse train --help``)."""
+    return field(default=default, metadata={"check": check, "help": help})
+
+
 @dataclass
 class TrainConfig:
     """Everything a training run depends on (the record stores all of it)."""
-    corpus: str = "shakespeare"      # see rnncourse.data.corpora.CORPORA
-    data_path: str | None = None     # Tiny Shakespeare file, if not in the data dir
-    embed_dim: int = 64
-    hidden_size: int = 256
-    num_layers: int = 2
-    dropout: float = 0.0
-    batch_size: int = 32             # N parallel streams
-    seq_len: int = 128               # T, the truncation length
-    lr: float = 2e-3
-    min_lr_ratio: float = 0.1        # cosine decay from lr to lr * min_lr_ratio
-    warmup: int = 50                 # linear warm-up steps
-    clip: float = 1.0                # max global gradient norm (0: no clipping)
-    steps: int = 1000
-    eval_every: int = 250
-    eval_chars: int = 20000          # validation characters per periodic check (0: all)
-    sample_every: int = 500
-    sample_chars: int = 200
-    seed: int = 0
-    device: str | None = None        # None: best available (rnncourse.device)
-    threads: int | None = None       # torch CPU threads (None: leave as is)
-    checkpoint: str | None = None    # path of the resumable checkpoint
-    checkpoint_every: int = 250
-    max_minutes: float | None = None # stop (checkpointed) after this long; resume later
-    progress: bool = True            # tqdm progress bar
+    corpus: str = _option("python", None, "text to train on: " + ", ".join(CORPORA))
+    data_path: str | None = _option(None, path_text, "the Tiny Shakespeare file, if it is "
+                                    "not in $RNNCOURSE_DATA_DIR")
+    embed_dim: int = _option(64, positive_int, "character embedding size E")
+    hidden_size: int = _option(256, positive_int, "LSTM hidden size H")
+    num_layers: int = _option(2, positive_int, "stacked LSTM layers")
+    dropout: float = _option(0.0, fraction, "dropout between layers and before the output")
+    batch_size: int = _option(32, positive_int, "N parallel streams of text")
+    seq_len: int = _option(128, positive_int, "T, the truncation length of BPTT")
+    lr: float = _option(2e-3, positive_float, "peak learning rate (Adam)")
+    min_lr_ratio: float = _option(0.1, fraction, "cosine decay from lr to lr * min_lr_ratio")
+    warmup: int = _option(50, non_negative_int, "linear warm-up steps")
+    clip: float = _option(1.0, non_negative_float, "max global gradient norm (0: no clipping)")
+    steps: int = _option(1000, positive_int, "optimiser steps")
+    eval_every: int = _option(250, positive_int, "steps between validation losses")
+    eval_chars: int = _option(20000, non_negative_int, "validation characters per periodic "
+                              "check (0: all)")
+    sample_every: int = _option(500, positive_int, "steps between samples")
+    sample_chars: int = _option(200, non_negative_int, "characters per sample")
+    seed: int = _option(0, non_negative_int, "random seed")
+    device: str | None = _option(None, device_name, "cpu, cuda, cuda:N or mps (default: the "
+                                 "best available)")
+    threads: int | None = _option(None, positive_int, "torch CPU threads during the run "
+                                  "(default: torch's)")
+    checkpoint: str | None = _option(None, path_text, "resumable checkpoint file")
+    checkpoint_every: int = _option(250, positive_int, "steps between checkpoints")
+    max_minutes: float | None = _option(None, positive_float, "stop (checkpointed) after this "
+                                        "long; resume later")
+    progress: bool = _option(True, None, "show a progress bar")
 
 
 @dataclass
@@ -231,28 +247,34 @@ def add_arguments(parser) -> None:
     """One ``--flag`` per ``TrainConfig`` field, plus where to ship the result."""
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
+        text = f.metadata["help"]
         if f.type is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
-            continue
-        kind = {int: int, float: float}.get(type(f.default), str)
-        kind = {"threads": int, "max_minutes": float}.get(f.name, kind)
-        parser.add_argument(flag, type=kind, default=f.default, help=f"default: {f.default}")
-    parser.add_argument("--stop-after", type=int, default=None, metavar="STEPS",
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default,
+                                help=text)
+        elif f.name == "corpus":
+            parser.add_argument(flag, choices=CORPORA, default=f.default,
+                                help=f"{text} (default: {f.default})")
+        else:
+            shown = "" if f.default is None else f" (default: {f.default})"
+            parser.add_argument(flag, type=f.metadata["check"], default=f.default,
+                                metavar=f.name.upper(), help=text + shown)
+    parser.add_argument("--stop-after", type=positive_int, default=None, metavar="STEPS",
                         help="end this call after STEPS steps (checkpointed; resume later)")
     parser.add_argument("--no-resume", action="store_true",
                         help="ignore an existing checkpoint and start over")
     parser.add_argument("--save-pretrained", metavar="NAME",
                         help="write the model and its record to rnncourse/pretrained/NAME")
-    parser.add_argument("--pretrained-dir", default=None,
+    parser.add_argument("--pretrained-dir", type=path_text, default=None, metavar="FOLDER",
                         help="folder for --save-pretrained (default: the package's)")
 
 
 def command_line(config: TrainConfig, extra: list[str] = ()) -> str:
     """The ``rnncourse train`` command that reproduces ``config``."""
-    args = ["rnncourse", "train"]
+    args = ["rnncourse", "train", "--corpus", config.corpus]
     for f in dataclasses.fields(TrainConfig):
         value = getattr(config, f.name)
-        if value != f.default and f.name not in ("device", "threads", "progress", "max_minutes"):
+        if value != f.default and f.name not in ("corpus", "device", "threads", "progress",
+                                                 "max_minutes"):
             args += ["--" + f.name.replace("_", "-"), str(value)]
     return shlex.join(args + list(extra))
 
@@ -302,7 +324,15 @@ def ship(result: TrainResult, name: str, command: str, directory=None) -> dict:
 def run(args) -> int:
     config = TrainConfig(**{f.name: getattr(args, f.name)
                             for f in dataclasses.fields(TrainConfig)})
-    result = train(config, resume=not args.no_resume, stop_after=args.stop_after)
+    try:
+        train_text = load_corpus(config.corpus, "train", config.data_path)
+        val_text = load_corpus(config.corpus, "val", config.data_path)
+    except (FileNotFoundError, ValueError) as exc:
+        hint = " (pass --data-path FILE)" if config.corpus == "shakespeare" else ""
+        print(f"rnncourse train: error: {exc}{hint}", file=sys.stderr)
+        return 1
+    result = train(config, train_text, val_text, resume=not args.no_resume,
+                   stop_after=args.stop_after)
     losses = result.history["val_loss"]
     print(f"trained {result.steps} steps in {result.wall_time_s:.0f} s on {result.device}"
           + (f"; last val loss {losses[-1]:.4f} nats/char" if losses else ""))
