@@ -108,6 +108,11 @@ def frame_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
 
 
+def _float64(a) -> torch.Tensor:
+    """A float64 tensor copy of a tensor or array (broadcast views are not writable)."""
+    return a.detach().double() if torch.is_tensor(a) else torch.from_numpy(np.array(a, np.float64))
+
+
 def frame_accuracy(pred, x, mask=None) -> float:
     """Frame-level accuracy (Bay et al. 2009): ``sum TP / (sum TP + sum FP + sum FN)``.
 
@@ -116,9 +121,9 @@ def frame_accuracy(pred, x, mask=None) -> float:
     expected under the model's independent Bernoullis (exact for many frames).
     ``mask (...)`` excludes padding frames.
     """
-    pred, x = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(x, dtype=torch.float64)
+    pred, x = _float64(pred), _float64(x)
     if mask is not None:
-        keep = torch.as_tensor(mask, dtype=torch.float64).unsqueeze(-1)
+        keep = _float64(mask).unsqueeze(-1)
         pred, x = pred * keep, x * keep
     tp = (pred * x).sum()
     fp = (pred * (1 - x)).sum()
