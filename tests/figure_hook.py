@@ -64,11 +64,25 @@ def _is_colorbar_axes(ax) -> bool:
     return hasattr(ax, "_colorbar") or ax.get_label() == "<colorbar>"
 
 
+def _heatmaps(ax) -> list:
+    """Images of scalar data (not RGB pictures) and pcolormesh grids."""
+    found = [im for im in ax.images if im.get_array() is not None and im.get_array().ndim == 2]
+    return found + [c for c in ax.collections if isinstance(c, QuadMesh)]
+
+
+def _scale(mappable):
+    return (mappable.get_cmap().name, mappable.norm.vmin, mappable.norm.vmax)
+
+
 def inspect(fig) -> list[str]:
     """The hygiene problems of one figure (empty for diagrams and clean figures)."""
     if _is_diagram(fig):
         return []
     found = []
+    # a colour bar shared by several heatmaps (fig.colorbar(im, ax=axes)) belongs to one of
+    # them; the others are covered when they use the same colour map and limits
+    shared = {_scale(m) for ax in fig.axes for m in _heatmaps(ax)
+              if getattr(m, "colorbar", None) is not None}
     for number, ax in enumerate(fig.axes):
         if not ax.get_visible() or _is_colorbar_axes(ax) or not _has_data(ax):
             continue
@@ -82,11 +96,8 @@ def inspect(fig) -> list[str]:
         if len(series) > 1 and ax.get_legend() is None and not fig.legends:
             found.append(f"{where}: {len(series)} labelled series ({', '.join(series[:4])}) "
                          "but no legend")
-        mappables = [im for im in ax.images if im.get_array() is not None
-                     and im.get_array().ndim == 2]
-        mappables += [c for c in ax.collections if isinstance(c, QuadMesh)]
-        for mappable in mappables:
-            if getattr(mappable, "colorbar", None) is None:
+        for mappable in _heatmaps(ax):
+            if getattr(mappable, "colorbar", None) is None and _scale(mappable) not in shared:
                 found.append(f"{where}: a heatmap without a colour bar")
     return found
 
