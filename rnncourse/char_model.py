@@ -7,13 +7,13 @@ the next character at every position (the "realistic hidden unit" figure of [000
 and measure the loss in nats per character on a long text with the state carried.
 """
 
-import contextlib
 import math
 
 import torch
 from torch import nn
 
 from rnncourse.data.vocab import Vocab
+from rnncourse.runtime import onednn
 
 __all__ = ["CharLSTM", "sample", "top_k_next", "evaluate_loss"]
 
@@ -52,19 +52,6 @@ class CharLSTM(nn.Module):
         return self.vocab.encode(text).unsqueeze(0).to(self.head.weight.device)
 
 
-@contextlib.contextmanager
-def _fast_cpu_steps(device: torch.device):
-    # One character at a time with batch 1, PyTorch's oneDNN LSTM path is several
-    # times slower than the plain one on CPU (measured in notebook 08); training with
-    # long windows is faster with it, so it is switched off only here.
-    before = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = before and device.type != "cpu"
-    try:
-        yield
-    finally:
-        torch.backends.mkldnn.enabled = before
-
-
 @torch.no_grad()
 def sample(model: CharLSTM, prime: str = "\n", length: int = 200, temperature: float = 1.0,
            generator: torch.Generator | None = None) -> str:
@@ -77,7 +64,10 @@ def sample(model: CharLSTM, prime: str = "\n", length: int = 200, temperature: f
     model.eval()
     device = model.head.weight.device
     out = []
-    with _fast_cpu_steps(device):
+    # One character at a time with batch 1, PyTorch's oneDNN LSTM path is several times
+    # slower than the plain one on CPU (measured in notebook 08); training with long
+    # windows is faster with it, so it is switched off only here.
+    with onednn(torch.backends.mkldnn.enabled and device.type != "cpu"):
         logits, state = model(model.encode(prime))
         for _ in range(length):
             p = torch.softmax(logits[0, -1].float() / temperature, dim=-1).cpu()

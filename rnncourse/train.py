@@ -37,6 +37,7 @@ from rnncourse.cli import (device_name, fraction, non_negative_float, non_negati
 from rnncourse.data.corpora import CORPORA, load_corpus, sha256_text
 from rnncourse.data.vocab import Vocab
 from rnncourse.device import get_device
+from rnncourse.runtime import isolated_rng, threads
 from rnncourse.seeding import seed_everything
 
 __all__ = ["TrainConfig", "TrainResult", "train", "lr_at", "command_line", "ship", "add_arguments", "run"]
@@ -133,9 +134,14 @@ def train(config: TrainConfig, train_text: str | None = None, val_text: str | No
     steps and at the end; ``resume=True`` continues from it if it exists.
     ``stop_after`` ends this call after that many steps (checkpointed), as if the run
     had been interrupted; ``config.max_minutes`` does the same after a wall time.
+    Torch's thread count and the global random generators are as before afterwards.
     """
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    with threads(config.threads), isolated_rng():  # leaves the caller's torch state alone
+        return _train(config, train_text, val_text, resume, stop_after)
+
+
+def _train(config: TrainConfig, train_text: str | None, val_text: str | None, resume: bool,
+           stop_after: int | None) -> TrainResult:
     if train_text is None:
         train_text = load_corpus(config.corpus, "train", config.data_path)
     if val_text is None:
@@ -305,7 +311,7 @@ def ship(result: TrainResult, name: str, command: str, directory=None) -> dict:
             "cpu_time_s": round(result.cpu_time_s, 1),
             "device": result.device,
             "cpu": platform.processor() or platform.machine(),
-            "threads": torch.get_num_threads(),
+            "threads": config.threads or torch.get_num_threads(),
             "torch": torch.__version__,
             "parameters": sum(p.numel() for p in model.parameters()),
         },
