@@ -51,12 +51,13 @@ def test_isolated_rng_keeps_every_generator():
 
 def test_train_and_sample_leave_no_global_state_changed():
     seed_everything(0)
+    model = CharLSTM("abc ", 4, 8, 1)  # initialising draws from the global generator
     before = global_state()
     config = TrainConfig(embed_dim=4, hidden_size=8, num_layers=1, batch_size=2, seq_len=8,
                          steps=3, eval_every=3, eval_chars=0, sample_every=3, sample_chars=5,
                          device="cpu", threads=before[0] + 1, progress=False)
     result = train(config, "the cat sat on the mat. " * 20, "the mat sat on the cat. " * 4)
     assert global_state() == before
-    sample(CharLSTM("abc ", 4, 8, 1), "a", 10, generator=torch.Generator().manual_seed(0))
+    sample(model, "a", 10, generator=torch.Generator().manual_seed(0))
     assert global_state() == before
     assert result.steps == 3
