@@ -48,8 +48,8 @@ def test_a_few_steps_of_training_lower_the_loss():
     assert val < losses[0]
 
 
-@pytest.mark.skipif("handwriting_lstm" not in available(), reason="model not shipped")
 def test_shipped_model_loads_and_reproduces_its_validation_loss():
+    assert "handwriting_lstm" in available(), "the shipped model handwriting_lstm is missing"
     meta = record("handwriting_lstm")
     assert "command" in meta and "validation_nll" in meta
     model = load("handwriting_lstm", device="cpu")

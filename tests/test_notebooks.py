@@ -1,6 +1,6 @@
 """Every notebook: checks are live, the student version runs, lectures/ is in sync.
 
-(`make test` also executes every solution notebook top to bottom with nbval.)
+(This is the one place `make test` executes each solution notebook, top to bottom.)
 """
 
 from pathlib import Path

@@ -1,6 +1,9 @@
 """The project's promises about installation stay true."""
 
+import ast
+import importlib.metadata
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -53,3 +56,42 @@ def test_every_module_declares_its_public_api():
     missing = [str(p.relative_to(ROOT)) for p in (ROOT / "rnncourse").rglob("*.py")
                if p.name != "__init__.py" and "__all__" not in p.read_text()]
     assert not missing, f"modules without __all__: {missing}"
+
+
+def _requirement_name(requirement: str) -> str:
+    return re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower().replace("_", "-")
+
+
+def test_python_version_matches_what_the_code_uses():
+    """The tests use tomllib and the corpus is Python 3.11 source: the package says so."""
+    assert pyproject()["project"]["requires-python"] == ">=3.11"
+    assert sys.version_info >= (3, 11)
+
+
+def test_every_imported_distribution_is_declared():
+    """A third-party module imported by the package, its tests or its benchmarks comes
+    from a distribution that pyproject.toml names itself (not one that happens to
+    arrive with another, such as filelock with torch)."""
+    project = pyproject()["project"]
+    declared = {_requirement_name(r) for r in
+                project["dependencies"] + project["optional-dependencies"]["dev"]}
+    local = {p.stem for p in (ROOT / "tests").glob("*.py")} | {"rnncourse"}
+    owners = importlib.metadata.packages_distributions()
+    missing = {}
+    files = [*(ROOT / "rnncourse").rglob("*.py"), *(ROOT / "tests").glob("*.py"),
+             *(ROOT / "benchmarks").glob("*.py")]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in (m.split(".")[0] for m in modules):
+                if module in sys.stdlib_module_names or module in local:
+                    continue
+                dists = {_requirement_name(d) for d in owners.get(module, [module])}
+                if not dists & declared:
+                    missing.setdefault(module, str(path.relative_to(ROOT)))
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"
