@@ -1,28 +1,27 @@
-"""Seconds per submission for ``rnncourse grade`` (1 and 2 jobs) against plain nbval.
+"""Submissions per minute for ``rnncourse grade``: with and without the sandbox, 1 and 2 jobs.
 
 Usage: python benchmarks/grading.py [--assignment NAME] [--copies K]
 (default: the first solutions notebook with a check cell, 4 copies).
 
 The submissions are K copies of the solved notebook (every cell runs, as in a
-finished assignment). Plain nbval runs the same copies with the same options
-(lax mode, current environment, one notebook per worker); the difference is the
-grader's own cost: preparing the copies, its pytest plugin, and the gradebook.
-Both wall-clock and CPU seconds (this process and all it started: pytest,
-workers, kernels) are printed; on a shared machine the CPU figures are the
-steadier ones.
+finished assignment), graded four times: ``--sandbox none`` and ``--sandbox
+bwrap``, each with ``--jobs 1`` and ``--jobs 2``. Wall-clock and CPU seconds
+(this process and all it started: pytest, workers, bwrap, kernels) are printed;
+on a shared machine the CPU figures are the steadier ones. The sandbox's cost is
+its start-up per kernel (bwrap, a fresh HOME, no shared caches).
 """
 
 import argparse
+import os
 import resource
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from rnncourse.grading.cli import grade
 from rnncourse.grading.prepare import load_assignment
+from rnncourse.grading.sandbox import probe, resolve
 from rnncourse.release import check_spec, read_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,17 +47,8 @@ def timed(run) -> tuple[float, float]:
     return time.perf_counter() - wall, cpu_seconds() - cpu
 
 
-def plain_nbval(folder: Path, jobs: int, timeout: float) -> None:
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-               "--rootdir", str(folder), "--nbval-lax", "--nbval-current-env",
-               f"--nbval-cell-timeout={timeout:g}", str(folder)]
-    if jobs > 1:
-        command[4:4] = ["-n", str(jobs), "--dist", "loadfile"]
-    subprocess.run(command, cwd=folder, stdout=subprocess.DEVNULL, check=False)
-
-
-def graded(submissions: dict, name: str, jobs: int, timeout: float) -> None:
-    rows, _ = grade(submissions, name, ROOT / "solutions", jobs, timeout)
+def graded(submissions: dict, name: str, jobs: int, timeout: float, sandbox: str) -> None:
+    rows, _ = grade(submissions, name, ROOT / "solutions", jobs, timeout, sandbox=sandbox)
     assert all(row.passed == "yes" for row in rows), [row.message for row in rows if row.message]
 
 
@@ -70,6 +60,8 @@ def main() -> None:
     args = parser.parse_args()
     name = args.assignment or first_assignment()
     assignment = load_assignment(ROOT / "solutions", name)
+    if resolve("auto") != "bwrap":
+        raise SystemExit(f"no sandbox here to compare with: {probe()}")
     folder = Path(tempfile.mkdtemp(prefix="rnncourse-bench-"))
     try:
         submissions = {}
@@ -77,15 +69,14 @@ def main() -> None:
             path = folder / f"student{k}.ipynb"
             shutil.copy(ROOT / "solutions" / f"{name}.ipynb", path)
             submissions[path.stem] = path
-        print(f"{name}: {args.copies} solved copies, {len(assignment.checks)} check(s)")
-        print("seconds per submission, wall (CPU)")
-        print(f"{'jobs':>4} {'plain nbval':>16} {'rnncourse grade':>16} {'overhead (CPU)':>15}")
+        print(f"{name}: {args.copies} solved copies, {len(assignment.checks)} check(s), "
+              f"{os.cpu_count()} CPU(s), load {os.getloadavg()[0]:.1f}")
+        print(f"{'jobs':>4} {'sandbox':>8} {'per minute':>11} {'wall s/sub':>11} {'CPU s/sub':>10}")
         for jobs in (1, 2):
-            plain = timed(lambda: plain_nbval(folder, jobs, args.timeout))
-            ours = timed(lambda: graded(submissions, name, jobs, args.timeout))
-            p_wall, p_cpu, g_wall, g_cpu = (x / args.copies for x in (*plain, *ours))
-            print(f"{jobs:>4} {p_wall:8.2f} ({p_cpu:5.2f}) {g_wall:8.2f} ({g_cpu:5.2f}) "
-                  f"{g_wall / p_wall - 1:6.0%} ({g_cpu / p_cpu - 1:4.0%})", flush=True)
+            for sandbox in ("none", "bwrap"):
+                wall, cpu = timed(lambda: graded(submissions, name, jobs, args.timeout, sandbox))
+                print(f"{jobs:>4} {sandbox:>8} {60 * args.copies / wall:11.2f} "
+                      f"{wall / args.copies:11.2f} {cpu / args.copies:10.2f}", flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -438,7 +438,12 @@ def test_a_cell_deleting_and_overwriting_files_harms_only_its_copy(graded):
 
 
 def test_processes_left_running_by_a_cell_are_killed(graded):
-    assert "killed 1 process(es) left running" in graded["log"]
+    # in the sandbox they die with its PID namespace (tests/test_grading_sandbox.py
+    # looks for survivors); without one the grader finds and kills them
+    if "sandbox: none" in graded["log"]:
+        assert "killed 1 process(es) left running" in graded["log"]
+    else:
+        assert "[rnncourse grade] sandbox: bwrap" in graded["log"]
 
 
 @pytest.mark.parametrize("student", ["invalid_json", "empty"])

@@ -33,6 +33,7 @@ from rnncourse.grading.plugin import ANSI, first_line
 from rnncourse.grading.prepare import find_submissions, load_assignment, prepare_submission
 from rnncourse.grading.run import run_isolated
 from rnncourse.grading.sandbox import MODES, WARNING, Limits, SandboxError, read_only_paths, resolve, write_kernelspec
+from rnncourse.data.corpora import data_dir
 from rnncourse.release import ReleaseError, read_notebook
 
 __all__ = ["grade", "add_arguments", "run", "shard_of", "parse_shard", "merge", "manifest_path"]
@@ -66,12 +67,16 @@ def grade(submissions: dict[str, Path], assignment_name: str, solutions: str | P
         log.append(f"[rnncourse grade] sandbox: bwrap ({limits.describe()})\n")
     before = {student: _sha256(path) for student, path in submissions.items()}
     root = Path(tempfile.mkdtemp(prefix="rnncourse-grade-"))
+    # the kernels' ipc sockets live under the sandbox folder: a short path, since a
+    # socket path may not pass 107 characters (a long $TMPDIR would break them)
+    box = Path(tempfile.mkdtemp(prefix="rnncourse-sandbox-", dir="/tmp")) if mode == "bwrap" else None
     try:
         config = None
-        if mode == "bwrap":
-            (root / "sandbox").mkdir()
-            write_kernelspec(root / "sandbox", limits, read_only_paths(read_only))
-            config = root / "sandbox" / "sandbox.json"
+        if box is not None:
+            env = {"RNNCOURSE_DATA_DIR": str(data_dir())} if data_dir().is_dir() else {}
+            write_kernelspec(box, limits, read_only_paths(read_only), env)
+            config = box / "sandbox.json"
+            log.append(f"[rnncourse grade] sandbox folder: {box}\n")
         prepared, broken, paths, copies = {}, {}, {}, {}
         for n, (student, path) in enumerate(sorted(submissions.items()), 1):
             try:
@@ -95,6 +100,8 @@ def grade(submissions: dict[str, Path], assignment_name: str, solutions: str | P
                    if copies else {})
     finally:
         shutil.rmtree(root, ignore_errors=True)
+        if box is not None:
+            shutil.rmtree(box, ignore_errors=True)
 
     rows, totals = [], []
     for student, path in sorted(submissions.items()):

@@ -67,6 +67,7 @@ def _command(paths: list[str], results: Path, root: Path, jobs: int, timeout: fl
     command = [
         sys.executable, "-m", "pytest", "-c", str(ini), "--rootdir", str(root), "-q",
         "-p", "rnncourse.grading.plugin", "-p", "no:randomly", "-p", "no:cacheprovider",
+        f"--basetemp={root / 'pytest-tmp'}",
         "--nbval-lax", f"--nbval-cell-timeout={timeout:g}",
         "--continue-on-collection-errors", f"--rnncourse-results={results}",
     ]

@@ -86,10 +86,11 @@ BOOTSTRAP = """\
 import os, resource, sys
 limits, uid, connection = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 memory, cpu, nproc, fsize = (int(x) for x in limits.split(","))
-for name, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu),
-                    (resource.RLIMIT_NPROC, nproc), (resource.RLIMIT_FSIZE, fsize),
-                    (resource.RLIMIT_CORE, 0)):
-    resource.setrlimit(name, (value, value))
+# CPU: SIGXCPU at the limit (its row names the limit), SIGKILL 5 s later if ignored
+for name, soft, hard in ((resource.RLIMIT_AS, memory, memory), (resource.RLIMIT_CPU, cpu, cpu + 5),
+                         (resource.RLIMIT_NPROC, nproc, nproc), (resource.RLIMIT_FSIZE, fsize, fsize),
+                         (resource.RLIMIT_CORE, 0, 0)):
+    resource.setrlimit(name, (soft, hard))
 if uid >= 0:
     os.setgroups([])
     os.setgid(uid)
