@@ -15,7 +15,6 @@ odyssey ablation and writes its results with the command, seeds and settings.
 """
 
 import json
-import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -24,7 +23,9 @@ import torch
 from torch import nn
 
 from rnncourse._io import write_json
+from rnncourse.cli import command_line, non_negative_int, positive_float, positive_int
 from rnncourse.cells import ODYSSEY_VARIANTS, GRUCell, LSTMCell, LSTMOptions, MUTCell, RNNCell
+from rnncourse.runtime import threads
 from rnncourse.sequence import SequenceLayer
 
 __all__ = ["TrainConfig", "CELL_KINDS", "segment_sum_batch", "recall_batch", "make_batch",
@@ -176,26 +177,30 @@ def load_results(name: str) -> dict:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--kinds", nargs="+", default=list(ODYSSEY_VARIANTS),
+    parser.add_argument("--kinds", nargs="+", default=list(ODYSSEY_VARIANTS), choices=CELL_KINDS,
                         help=f"cells to compare (from {', '.join(CELL_KINDS)})")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
-    parser.add_argument("--steps", type=int, default=TrainConfig.steps)
-    parser.add_argument("--hidden", type=int, default=TrainConfig.hidden)
+    parser.add_argument("--seeds", nargs="+", type=non_negative_int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--steps", type=positive_int, default=TrainConfig.steps)
+    parser.add_argument("--hidden", type=positive_int, default=TrainConfig.hidden)
     parser.add_argument("--out", default=None, help="write the results as JSON here")
-    parser.add_argument("--lrs", nargs="+", type=float, default=None,
+    parser.add_argument("--lrs", nargs="+", type=positive_float, default=None,
                         help="sweep these learning rates instead; the sweep is stored under "
                              "'lr_sweep' in --out, keeping what the file already holds")
 
 
 def run(args) -> int:
-    torch.set_num_threads(1)
+    with threads(1):
+        return _run(args)
+
+
+def _run(args) -> int:
     config = TrainConfig(steps=args.steps, hidden=args.hidden)
     start = time.perf_counter()
     if getattr(args, "lrs", None):
         return _run_lr_sweep(args, config, start)
     results = run_ablation(args.kinds, args.seeds, config, log=print)
     record = {
-        "command": "rnncourse ablation " + " ".join(sys.argv[2:]),
+        "command": command_line("ablation", args),
         "task": "segment sum (rnncourse.ablation.segment_sum_batch), validation MSE",
         "seeds": args.seeds,
         "config": asdict(config),
@@ -212,7 +217,7 @@ def run(args) -> int:
 def _run_lr_sweep(args, config: TrainConfig, start: float) -> int:
     results = run_lr_sweep(args.kinds, args.lrs, args.seeds, config, log=print)
     sweep = {
-        "command": "rnncourse ablation " + " ".join(sys.argv[2:]),
+        "command": command_line("ablation", args),
         "lrs": args.lrs,
         "seeds": args.seeds,
         "config": asdict(config),

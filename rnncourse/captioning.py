@@ -21,7 +21,7 @@ weights are returned per word, to be drawn over the image.
 
 Both models expose ``encode`` / ``init_state`` / ``step``, so ``greedy``,
 ``beam_search`` and ``caption_logprob`` work for either. Train and ship with
-``python -m rnncourse.captioning train --model plain`` (or ``attention``).
+``rnncourse captioner --model plain`` (or ``attention``).
 """
 
 import argparse
@@ -33,11 +33,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rnncourse.cli import command_line, non_negative_int, positive_float, positive_int
 from rnncourse.data import scenes as sc
+from rnncourse.runtime import threads
 
 __all__ = ["SceneCNN", "Captioner", "AttentionCaptioner", "Caption", "greedy",
            "beam_search", "caption_logprob", "fit", "train_captioner", "evaluate_captions",
-           "add_training_arguments", "train_and_ship", "TEST_SEED", "main"]
+           "add_training_arguments", "train_and_ship", "scenes_data", "TEST_SEED",
+           "add_arguments", "run"]
 
 TEST_SEED = 10_000  # test scenes: make_scenes(n, TEST_SEED); training uses other seeds
 _START, _END, _PAD = (sc.WORDS.index(w) for w in (sc.START, sc.END, sc.PAD))
@@ -334,83 +337,98 @@ def evaluate_captions(model: nn.Module, scenes: list, beam: int = 1) -> dict:
     else:
         found = [beam_search(model, image, beam) for image in images]
     pairs = [(c.text, sc.captions(s)) for c, s in zip(found, scenes)]
-    return dict(exact_match=float(np.mean([text in refs for text, refs in pairs])),
-                word_overlap=float(np.mean([sc.word_overlap(text, refs) for text, refs in pairs])),
-                mean_logprob=float(np.mean([c.logprob for c in found])))
+    return dict(exact_match_fraction=float(np.mean([text in refs for text, refs in pairs])),
+                word_overlap_fraction=float(np.mean([sc.word_overlap(text, refs)
+                                                     for text, refs in pairs])),
+                mean_logprob_nats_per_caption=float(np.mean([c.logprob for c in found])))
 
 
-def add_training_arguments(parser: argparse.ArgumentParser, lr: float) -> None:
-    """The options every ``train`` command here shares (also used by ``rnncourse.vqa``)."""
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=lr)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--image-size", type=int, default=32)
-    parser.add_argument("--pool", type=int, default=6000, help="training scenes")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--max-minutes", type=float, default=12.0,
-                        help="stop early (recorded as steps_done) when training takes longer")
-    parser.add_argument("--test-scenes", type=int, default=500)
-    parser.add_argument("--log-every", type=int, default=100)
-    parser.add_argument("--name", default="")
+def add_training_arguments(parser: argparse.ArgumentParser, lr: float, steps: int = 3000,
+                           max_minutes: float = 12.0) -> None:
+    """The options every scene-model verb shares (``rnncourse captioner``, ``rnncourse vqa``)."""
+    parser.add_argument("--steps", type=positive_int, default=steps, help="optimiser steps")
+    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument("--lr", type=positive_float, default=lr, help="peak learning rate")
+    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument("--image-size", type=positive_int, default=32, help="pixels per side")
+    parser.add_argument("--pool", type=positive_int, default=6000, help="training scenes")
+    parser.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
+    parser.add_argument("--max-minutes", type=positive_float, default=max_minutes,
+                        help="stop early when training takes longer (the record says the "
+                             "steps done)")
+    parser.add_argument("--test-scenes", type=positive_int, default=500)
+    parser.add_argument("--log-every", type=non_negative_int, default=100)
+    parser.add_argument("--name", default=None, help="name of the shipped model (default: "
+                        "captioner_MODEL, vqa_image or vqa_question_only)")
 
 
-def train_and_ship(args, prog: str, model: nn.Module, train, evaluate, name: str) -> dict:
-    """Run ``train(model) -> losses`` on ``args.threads`` threads, then save the model (a
-    class of module ``prog``) to ``rnncourse/pretrained`` with its record: the full
-    command (every option spelled out), seed, steps done, wall and CPU time, and
-    ``evaluate(model) -> metrics``."""
+def train_and_ship(args, verb: str, model: nn.Module, train, evaluate, name: str) -> dict:
+    """Run ``train(model) -> losses`` on ``args.threads`` threads, then save the model to
+    ``rnncourse/pretrained`` with its ``Record``: the command (``rnncourse VERB`` with
+    every option spelled out), seed, steps done, wall and CPU time, the sha256 of the
+    training and test scenes, and ``evaluate(model) -> metrics``."""
     from rnncourse import pretrained
-    torch.set_num_threads(args.threads)
-    start, cpu = time.time(), time.process_time()
-    losses = train(model)
-    seconds, cpu = time.time() - start, time.process_time() - cpu
-    metrics = evaluate(model)
+
+    with threads(args.threads):
+        start, cpu = time.time(), time.process_time()
+        losses = train(model)
+        seconds, cpu = time.time() - start, time.process_time() - cpu
+        metrics = evaluate(model)
     print(metrics)
-    options = " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}")
-                       for k, v in vars(args).items()
-                       if k != "command" and v is not False and v != "")
-    pretrained.save(name, model, {
-        "builder": f"{prog}:{type(model).__name__}", "config": model.config,
-        "command": f"python -m {prog} train {options}",
-        "seed": args.seed, "steps": args.steps, "steps_done": len(losses),
-        "batch_size": args.batch_size, "lr": args.lr,
-        "data": f"rnncourse.data.scenes.make_scenes({args.pool}, {args.seed})",
-        "final_train_loss": float(np.mean(losses[-50:])), "wall_seconds": round(seconds),
-        "cpu_seconds": round(cpu), "device": str(next(model.parameters()).device),
-        "threads": args.threads,
-        "test": f"make_scenes({args.test_scenes}, {TEST_SEED})", "metrics": metrics,
-    })
+    record = pretrained.Record(
+        builder=f"{type(model).__module__}:{type(model).__name__}", config=model.config,
+        training={
+            "command": command_line(verb, args, leave_out=("threads", "max_minutes", "log_every")),
+            "seed": args.seed, "steps": len(losses),
+            "hyperparameters": {"steps": args.steps, "batch_size": args.batch_size,
+                                "lr": args.lr, "schedule": "one-cycle", "optimizer": "Adam"},
+            "data": scenes_data(args.pool, args.seed, args.test_scenes, args.image_size),
+            "device": str(next(model.parameters()).device), "torch": torch.__version__,
+            "wall_time_s": round(seconds, 1), "cpu_time_s": round(cpu, 1),
+            "threads": args.threads,
+        },
+        metrics={**metrics, f"train_final_loss_{_LOSS_UNIT[verb]}": float(np.mean(losses[-50:]))})
+    pretrained.save(name, model, record)
     return metrics
 
 
-def main(argv: list | None = None) -> int:
-    """``python -m rnncourse.captioning train ...``: train a captioner and ship it."""
-    parser = argparse.ArgumentParser(prog="python -m rnncourse.captioning")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("train", help="train a captioner and save it to rnncourse/pretrained")
-    p.add_argument("--model", choices=["plain", "attention"], default="plain")
-    p.add_argument("--hidden", type=int, default=128)
-    add_training_arguments(p, lr=3e-3)
-    args = parser.parse_args(argv)
+_LOSS_UNIT = {"captioner": "nats_per_word", "vqa": "nats_per_question"}
+
+
+def scenes_data(pool: int, seed: int, test_scenes: int, image_size: int) -> dict:
+    """The ``data`` entry of a scene model's record: what the scenes are, and the sha256 of
+    the training and test scene descriptions (``scenes.scenes_sha256``)."""
+    return {"description": f"rnncourse.data.scenes.make_scenes({pool}, {seed}, {image_size}) "
+                           f"for training, make_scenes({test_scenes}, {TEST_SEED}, "
+                           f"{image_size}) for testing",
+            "sha256": {"train": sc.scenes_sha256(sc.make_scenes(pool, seed, image_size)),
+                       "test": sc.scenes_sha256(sc.make_scenes(test_scenes, TEST_SEED,
+                                                               image_size))}}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``rnncourse captioner``: train a captioner and ship it."""
+    parser.add_argument("--model", choices=["plain", "attention"], default="plain")
+    parser.add_argument("--hidden", type=positive_int, default=128, help="LSTM hidden size H")
+    add_training_arguments(parser, lr=3e-3)
+
+
+def run(args) -> int:
     torch.manual_seed(args.seed)
     cls = Captioner if args.model == "plain" else AttentionCaptioner
     test = sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size)
 
     def evaluate(model):
-        metrics = {f"greedy_{k}": v for k, v in evaluate_captions(model, test).items()}
-        metrics.update({f"beam3_{k}": v for k, v in evaluate_captions(model, test, 3).items()})
+        metrics = {f"test_greedy_{k}": v for k, v in evaluate_captions(model, test).items()}
+        metrics.update({f"test_beam3_{k}": v
+                        for k, v in evaluate_captions(model, test, 3).items()})
         return metrics
 
     model = cls(image_size=args.image_size, hidden=args.hidden)
-    train_and_ship(args, "rnncourse.captioning", model,
+    train_and_ship(args, "captioner", model,
                    lambda model: train_captioner(model, args.steps, args.batch_size, args.lr,
                                                  args.seed, pool=args.pool,
                                                  log_every=args.log_every,
                                                  max_seconds=60 * args.max_minutes),
                    evaluate, args.name or f"captioner_{args.model}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -8,10 +8,12 @@ line on stderr and exit status 2 (as with pip or git); ``--help`` is plain text.
 
 import argparse
 import importlib
+import shlex
 import sys
 
-__all__ = ["COMMANDS", "Parser", "build_parser", "main", "positive_int", "non_negative_int",
-           "positive_float", "non_negative_float", "fraction", "device_name", "path_text"]
+__all__ = ["COMMANDS", "Parser", "build_parser", "main", "verb_parser", "command_line",
+           "positive_int", "non_negative_int", "positive_float", "non_negative_float", "fraction",
+           "device_name", "path_text"]
 
 # verb -> (module, one-line help)
 COMMANDS = {
@@ -21,6 +23,12 @@ COMMANDS = {
     "export": ("rnncourse.export", "write the course as an nbgrader course folder (JupyterHub)"),
     "train": ("rnncourse.train", "train a character LSTM (TBPTT, checkpoints, pretrained export)"),
     "ablation": ("rnncourse.ablation", "train LSTM variants on one task, write their results"),
+    "adding": ("rnncourse.long_range", "learning curves of RNNs and an LSTM on the adding problem"),
+    "seq2seq": ("rnncourse.seq2seq_train", "train a seq2seq model of notebook 10 and ship it"),
+    "captioner": ("rnncourse.captioning", "train an image captioner of notebook 11 and ship it"),
+    "vqa": ("rnncourse.vqa", "train a VQA model (or its question-only baseline) and ship it"),
+    "handwriting": ("rnncourse.handwriting", "train the handwriting LSTM and ship it"),
+    "music": ("rnncourse.music", "train a piano-roll RNN on the JSB chorales"),
 }
 
 
@@ -84,6 +92,44 @@ def build_parser(argv: list[str] | None = None) -> Parser:
         if name == chosen:
             importlib.import_module(module).add_arguments(p)
     return parser
+
+
+def verb_parser(verb: str) -> Parser:
+    """The parser of one verb on its own (``prog`` is ``rnncourse VERB``)."""
+    module, help_text = COMMANDS[verb]
+    parser = Parser(prog=f"rnncourse {verb}", description=help_text)
+    importlib.import_module(module).add_arguments(parser)
+    return parser
+
+
+def command_line(verb: str, args: argparse.Namespace, leave_out=()) -> str:
+    """The ``rnncourse VERB ...`` command that parses back into ``args``: every option of
+    the verb spelled out with its value (defaults too, so that a later change of a
+    default does not change what the command means), except the dests in ``leave_out``
+    (options that only say where or how fast a run happens)."""
+    words = ["rnncourse", verb]
+    options = []
+    for action in verb_parser(verb)._actions:
+        if isinstance(action, argparse._HelpAction) or action.dest in leave_out:
+            continue
+        value = getattr(args, action.dest, action.default)
+        if not action.option_strings:  # positional
+            words += [str(v) for v in value] if isinstance(value, list) else [str(value)]
+            continue
+        flag = action.option_strings[0]
+        if isinstance(action, argparse.BooleanOptionalAction):
+            options.append(flag if value else f"--no-{flag[2:]}")
+        elif isinstance(action, argparse._StoreTrueAction):
+            options += [flag] if value else []
+        elif isinstance(action, argparse._StoreFalseAction):
+            options += [] if value else [flag]
+        elif value is None:
+            continue
+        elif isinstance(value, list):
+            options += [flag, *map(str, value)]
+        else:
+            options += [flag, str(value)]
+    return shlex.join(words + options)
 
 
 def main(argv: list[str] | None = None) -> int:

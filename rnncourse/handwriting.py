@@ -6,9 +6,9 @@ log-likelihood, and writing samples one step at a time, feeding each sample back
 Graves stacks three LSTM layers with skip connections; one small layer is enough for
 the font-written words of rnncourse.data.strokes.
 
-Reproduce the shipped model ``handwriting_lstm`` with
-``python -m rnncourse.handwriting --steps 1500 --n-hidden 64 --seed 0`` (one CPU thread,
-about 6 minutes on a busy 2-core machine; validation NLL -2.56 nats per step).
+Reproduce the shipped model ``handwriting_lstm`` with the command in its record,
+``rnncourse handwriting --steps 1500 --n-hidden 64 --seed 0 ...`` (one CPU thread,
+about 6 minutes on a busy 2-core machine).
 """
 
 import argparse
@@ -20,10 +20,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnncourse.cli import (command_line, non_negative_float, non_negative_int, positive_float,
+                           positive_int)
 from rnncourse.data.strokes import pad_strokes, word_strokes
 from rnncourse.mdn import mdn_nll, n_outputs, sample, split_outputs
+from rnncourse.runtime import threads
 
-__all__ = ["WORDS", "HandwritingLSTM", "TrainConfig", "handwriting_data", "train_handwriting"]
+__all__ = ["WORDS", "HandwritingLSTM", "TrainConfig", "handwriting_data", "train_handwriting",
+           "add_arguments", "run"]
 
 WORDS = ("a an and are as at be but by can do for from go had has he her him his how if in "
          "is it its me my no not of on one or our out see she so the them then they this "
@@ -130,41 +134,44 @@ def train_handwriting(config: TrainConfig, device=None, log_every: int = 0, word
     return model, losses, val
 
 
-def main(argv=None):
-    from rnncourse.pretrained import save
+_CHECKS = {"n_hidden": positive_int, "n_components": positive_int, "steps": positive_int,
+           "max_minutes": non_negative_float, "batch_size": positive_int, "lr": positive_float,
+           "copies": positive_int, "clip": positive_float, "seed": non_negative_int}
 
-    parser = argparse.ArgumentParser(description="Train and ship the handwriting LSTM.")
+
+def add_arguments(parser) -> None:
+    """``rnncourse handwriting``: one option per ``TrainConfig`` field."""
     for field, value in asdict(TrainConfig()).items():
-        parser.add_argument(f"--{field.replace('_', '-')}", type=type(value), default=value)
-    parser.add_argument("--name", default="handwriting_lstm")
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+        parser.add_argument(f"--{field.replace('_', '-')}", type=_CHECKS[field], default=value,
+                            help=f"default: {value}")
+    parser.add_argument("--name", default="handwriting_lstm", help="name of the shipped model")
+    parser.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
+
+
+def run(args) -> int:
+    from rnncourse.pretrained import Record, save
+
     config = TrainConfig(**{f: getattr(args, f) for f in asdict(TrainConfig())})
     began = time.time()
-    model, losses, val = train_handwriting(config, log_every=100)
+    with threads(args.threads):
+        model, losses, val = train_handwriting(config, log_every=100)
     seconds = time.time() - began
     x, _, _ = handwriting_data(WORDS, config.copies, config.seed)
-    meta = {
-        "builder": "rnncourse.handwriting:HandwritingLSTM",
-        "config": {"n_hidden": config.n_hidden, "n_components": config.n_components},
-        "command": (f"python -m rnncourse.handwriting --steps {len(losses)} "
-                    f"--n-hidden {config.n_hidden} --seed {config.seed}"),
-        "steps": len(losses),
-        "data": "rnncourse.handwriting.handwriting_data(WORDS, copies, seed): Hershey 'scripts' font",
-        "data_sha256": hashlib.sha256(x.numpy().tobytes()).hexdigest(),
-        "seed": config.seed,
-        "hyperparameters": asdict(config),
-        "wall_seconds": round(seconds, 1),
-        "device": "cpu",
-        "final_train_nll": round(float(np.mean(losses[-100:])), 4),
-        "validation_nll": round(val, 4),
-        "loss_unit": "nats per pen step (offsets in units of 4 font units)",
-    }
-    save(args.name, model.cpu(), meta)
+    done = argparse.Namespace(**{**vars(args), "steps": len(losses), "max_minutes": 0.0})
+    save(args.name, model.cpu(), Record(
+        builder="rnncourse.handwriting:HandwritingLSTM",
+        config={"n_hidden": config.n_hidden, "n_components": config.n_components},
+        training={
+            "command": command_line("handwriting", done, leave_out=("threads",)),
+            "seed": config.seed, "steps": len(losses), "hyperparameters": asdict(config),
+            "data": {"description": "rnncourse.handwriting.handwriting_data(WORDS, copies, "
+                                    "seed): Hershey 'scripts' font, offsets in units of 4 "
+                                    "font units",
+                     "sha256": hashlib.sha256(x.numpy().tobytes()).hexdigest()},
+            "device": "cpu", "torch": torch.__version__, "wall_time_s": round(seconds, 1),
+            "threads": args.threads},
+        metrics={"train_last_100_nll_nats_per_step": round(float(np.mean(losses[-100:])), 4),
+                 "val_nll_nats_per_step": round(val, 4)}))
     print(f"saved {args.name}: {len(losses)} steps, validation NLL {val:.3f} nats/step "
           f"in {seconds:.0f} s")
-
-
-if __name__ == "__main__":
-    main()
+    return 0

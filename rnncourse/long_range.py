@@ -11,14 +11,12 @@ Models: a tanh RNN with PyTorch's default initialisation, the same RNN with an
 orthogonal recurrent matrix, the IRNN (ReLU, W_hh = I, b = 0) and an LSTM. The learning
 curves shown in notebook 05 are precomputed by
 
-    python -m rnncourse.long_range --out rnncourse/results/adding_curves.json
+    rnncourse adding --out rnncourse/results/adding_curves.json
 
 (settings and seed are recorded in the JSON) and read back with ``load_curves``.
 """
 
-import argparse
 import json
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,9 +25,11 @@ import torch
 from torch import nn
 
 from rnncourse._io import write_json
+from rnncourse.cli import command_line, non_negative_int, path_text, positive_float, positive_int
+from rnncourse.runtime import threads
 
 __all__ = ["BASELINE_MSE", "KINDS", "adding_problem", "SequenceRegressor", "AddingConfig",
-           "train_adding", "run_all", "load_curves"]
+           "train_adding", "run_all", "load_curves", "add_arguments", "run"]
 
 BASELINE_MSE = 1.0 / 6.0
 KINDS = ("lstm", "rnn", "rnn_orthogonal", "irnn")
@@ -141,32 +141,35 @@ def load_curves(name: str = "adding_curves") -> dict:
     path = RESULTS / f"{name}.json"
     if not path.exists():
         raise FileNotFoundError(f"no precomputed results {path}; make them with "
-                                f"python -m rnncourse.long_range --out {path}")
+                                f"rnncourse adding --out {path}")
     return json.loads(path.read_text())
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Precompute adding-problem learning curves.")
-    parser.add_argument("--out", type=Path, required=True)
+def add_arguments(parser) -> None:
+    """``rnncourse adding``: precompute the adding-problem learning curves."""
+    parser.add_argument("--out", type=path_text, required=True, help="JSON file to write")
     defaults = AddingConfig()
-    for name in ("T", "hidden_size", "batch_size", "steps", "seed"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
-    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--T", type=positive_int, default=defaults.T, help="sequence length")
+    for name in ("hidden_size", "batch_size", "steps"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=positive_int,
+                            default=getattr(defaults, name))
+    parser.add_argument("--seed", type=non_negative_int, default=defaults.seed)
+    parser.add_argument("--lr", type=positive_float, default=defaults.lr)
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=defaults.kinds)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    parser.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
+
+
+def run(args) -> int:
     config = AddingConfig(T=args.T, hidden_size=args.hidden_size, batch_size=args.batch_size,
                           steps=args.steps, seed=args.seed, lr=args.lr, kinds=args.kinds)
+
     def progress(kind, step, mse):
         print(f"{kind:15s} step {step:5d}  mse {mse:.4f}", flush=True)
 
-    result = {"command": " ".join(["python -m rnncourse.long_range", *sys.argv[1:]]),
-              **run_all(config, on_eval=progress)}
+    with threads(args.threads):
+        result = {"command": command_line("adding", args, leave_out=("threads",)),
+                  **run_all(config, on_eval=progress)}
     write_json(args.out, result, indent=1)
     for kind, curve in result["curves"].items():
         print(f"{kind:15s} final mse {curve['mse'][-1]:.4f}  ({curve['seconds']} s)")
-
-
-if __name__ == "__main__":
-    main()
+    return 0

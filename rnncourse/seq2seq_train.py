@@ -7,15 +7,16 @@ source read backwards) and ``attention`` (Bahdanau, bidirectional encoder).
 
 Reproduce a shipped model (one CPU thread)::
 
-    python -m rnncourse.seq2seq_train dates attention --steps 645 --save
+    rnncourse seq2seq dates attention --steps 645 --save
 
 (the exact command of each shipped model is in its record, ``rnncourse/pretrained/*.json``;
-add ``--save`` to write the result there).
+``--save`` writes the result there).
 """
 
 import argparse
 import hashlib
 import json
+import platform
 import time
 from importlib.metadata import version
 
@@ -23,13 +24,18 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from rnncourse.cli import command_line, non_negative_int, positive_float, positive_int
 from rnncourse.data.dates import date_pairs, written_date, date_formats, random_dates
 from rnncourse.data.number_words import number_pairs, split_numbers
 from rnncourse.data.seq_batching import PAD, make_pair_batch
+from rnncourse.pretrained import Record, _with_aliases
+from rnncourse.runtime import threads
 from rnncourse.seq2seq import Seq2Seq
 
-__all__ = ["VARIANTS", "heldout_pairs", "task_data", "train_seq2seq", "translate", "accuracy",
-           "accuracy_by_length", "main"]
+__all__ = ["VARIANTS", "TASKS", "heldout_pairs", "task_data", "train_seq2seq", "translate",
+           "accuracy", "accuracy_by_length", "add_arguments", "run"]
+
+TASKS = ("dates", "numbers")
 
 VARIANTS = {
     "plain": dict(attention=False, bidirectional=False, reverse_source=False),
@@ -111,8 +117,11 @@ def accuracy_by_length(model: Seq2Seq, pairs, edges) -> dict:
 def train_seq2seq(task: str, variant: str, steps: int = 3000, batch_size: int = 64,
                   lr: float = 3e-3, clip: float = 1.0, hidden: int = 64, emb: int = 32,
                   seed: int = 0, max_minutes: float | None = None, device="cpu",
-                  log_every: int = 100):
-    """Train one variant on one task; returns (model, record for ``pretrained.save``)."""
+                  log_every: int = 100, command: str | None = None):
+    """Train one variant on one task; returns (model, record for ``pretrained.save``).
+
+    ``command`` is the ``rnncourse seq2seq`` command the record gives (default: the one
+    with these arguments and the steps done)."""
     torch.manual_seed(seed)
     data = task_data(task, seed)
     config = dict(src_chars=data["src_chars"], tgt_chars=data["tgt_chars"], emb=emb,
@@ -137,46 +146,57 @@ def train_seq2seq(task: str, variant: str, steps: int = 3000, batch_size: int = 
         if max_minutes is not None and time.time() - start > 60 * max_minutes:
             break
     acc = accuracy(model, data["test"])
-    record = {
-        "builder": "rnncourse.seq2seq:Seq2Seq", "config": config,
-        "command": f"python -m rnncourse.seq2seq_train {task} {variant} --steps {step} "
-                   f"--batch-size {batch_size} --lr {lr} --hidden {hidden} --seed {seed}",
-        "task": task, "variant": variant, "seed": seed, "data_sha256": data["sha256"],
-        "data_versions": data["versions"], "torch": torch.__version__,
-        "hyperparameters": dict(batch_size=batch_size, lr=lr, clip=clip, optimizer="Adam",
-                                teacher_forcing=1.0),
-        "steps": step, "wall_seconds": round(time.time() - start, 1), "device": str(device),
-        "threads": torch.get_num_threads(),
-        "train_loss_last_250": round(float(np.mean(losses[-250:])), 4),
-        "test_exact_match": acc, "test_size": len(data["test"]),
-    }
+    if command is None:
+        args = argparse.Namespace(task=task, variant=variant, steps=step, batch_size=batch_size,
+                                  lr=lr, clip=clip, hidden=hidden, emb=emb, seed=seed, save=False)
+        command = command_line("seq2seq", args, leave_out=("max_minutes", "threads"))
+    record = Record(
+        builder="rnncourse.seq2seq:Seq2Seq", config=config,
+        training={
+            "command": command, "seed": seed, "steps": step,
+            "hyperparameters": dict(task=task, variant=variant, batch_size=batch_size, lr=lr,
+                                    clip=clip, optimizer="Adam", teacher_forcing=1.0),
+            "data": {"description": f"rnncourse.seq2seq_train.task_data({task!r}, {seed}): "
+                                    "training pairs and the held-out test pairs",
+                     "sha256": data["sha256"], "versions": data["versions"]},
+            "device": str(device), "torch": torch.__version__,
+            "wall_time_s": round(time.time() - start, 1), "threads": torch.get_num_threads(),
+            "cpu": platform.processor() or platform.machine(),
+        },
+        metrics={"train_last_250_loss_nats_per_char": round(float(np.mean(losses[-250:])), 4),
+                 "test_exact_match_fraction": acc})
     print(f"{task}/{variant}: test exact match {acc:.3f}", flush=True)
-    return model, record
+    return model, _with_aliases(record.to_dict())
 
 
-def main(argv=None) -> int:
+def add_arguments(parser) -> None:
+    parser.add_argument("task", choices=TASKS, help="dates (to ISO) or numbers (English to German)")
+    parser.add_argument("variant", choices=list(VARIANTS), help="plain, reversed or attention")
+    parser.add_argument("--steps", type=positive_int, default=3000, help="optimiser steps")
+    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument("--lr", type=positive_float, default=3e-3, help="learning rate (Adam)")
+    parser.add_argument("--clip", type=positive_float, default=1.0, help="gradient norm clip")
+    parser.add_argument("--hidden", type=positive_int, default=64, help="hidden size H")
+    parser.add_argument("--emb", type=positive_int, default=32, help="embedding size E")
+    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument("--max-minutes", type=positive_float, default=None,
+                        help="stop early after this long (the record says the steps done)")
+    parser.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
+    parser.add_argument("--save", action="store_true",
+                        help="write the model and its record into rnncourse/pretrained/")
+
+
+def run(args) -> int:
     from rnncourse import pretrained
 
-    p = argparse.ArgumentParser(description="train a seq2seq model of notebook 10")
-    p.add_argument("task", choices=["dates", "numbers"])
-    p.add_argument("variant", choices=list(VARIANTS))
-    p.add_argument("--steps", type=int, default=3000)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--hidden", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-minutes", type=float, default=None)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--save", action="store_true", help="write into rnncourse/pretrained/")
-    args = p.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    model, record = train_seq2seq(args.task, args.variant, args.steps, args.batch_size,
-                                  args.lr, hidden=args.hidden, seed=args.seed,
-                                  max_minutes=args.max_minutes)
+    with threads(args.threads):
+        model, record = train_seq2seq(args.task, args.variant, args.steps, args.batch_size,
+                                      args.lr, args.clip, args.hidden, args.emb, args.seed,
+                                      args.max_minutes)
+    # a run cut short by --max-minutes is reproduced by asking for the steps it did
+    done = argparse.Namespace(**{**vars(args), "steps": record["training"]["steps"]})
+    record["training"]["command"] = command_line("seq2seq", done,
+                                                 leave_out=("max_minutes", "threads"))
     if args.save:
         pretrained.save(f"seq2seq_{args.task}_{args.variant}", model, record)
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -297,13 +297,15 @@ def ship(result: TrainResult, name: str, command: str, directory=None) -> dict:
     model.load_state_dict({k: v.detach().cpu().half().float()
                            for k, v in result.model.state_dict().items()})
     slice_chars = 20000
-    meta = {
-        "builder": "rnncourse.char_model:CharLSTM",
-        "config": model.config,
-        "training": {
+    meta = pretrained.Record(
+        builder="rnncourse.char_model:CharLSTM",
+        config=model.config,
+        training={
             "command": command,
             "corpus": config.corpus,
-            "data_sha256": {"train": sha256_text(train_text), "val": sha256_text(val_text)},
+            "data": {"description": f"rnncourse.data.corpora.load_corpus({config.corpus!r}, "
+                                    "split) for the train and val splits",
+                     "sha256": {"train": sha256_text(train_text), "val": sha256_text(val_text)}},
             "seed": config.seed,
             "hyperparameters": _semantic(config),
             "steps": result.steps,
@@ -315,16 +317,17 @@ def ship(result: TrainResult, name: str, command: str, directory=None) -> dict:
             "torch": torch.__version__,
             "parameters": sum(p.numel() for p in model.parameters()),
         },
-        "val_loss": evaluate_loss(model, val_text),
-        "val_loss_slice": {"chars": slice_chars,
-                           "loss": evaluate_loss(model, val_text[:slice_chars])},
-        "loss_unit": "nats/char",
-        "history": {k: v for k, v in result.history.items() if k != "samples"},
-        "samples": result.history["samples"],
-    }
+        metrics={
+            "val_loss_nats_per_char": evaluate_loss(model, val_text),
+            f"val_first_{slice_chars}_chars_loss_nats_per_char":
+                evaluate_loss(model, val_text[:slice_chars]),
+        },
+        history={k: v for k, v in result.history.items() if k != "samples"},
+        samples=result.history["samples"],
+    )
     kwargs = {"directory": Path(directory)} if directory else {}
     pretrained.save(name, model, meta, half=True, **kwargs)
-    return meta
+    return pretrained._with_aliases(meta.to_dict())
 
 
 def run(args) -> int:

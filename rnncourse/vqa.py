@@ -7,11 +7,8 @@ The baseline reads the question only: the gap between the two, per question type
 shows how much the model actually looks at the image (a question-only model can still
 guess "what colour" at chance and "how many" from the prior).
 
-Train and ship with ``python -m rnncourse.vqa train`` (``--question-only`` for the
-baseline).
+Train and ship with ``rnncourse vqa`` (``--question-only`` for the baseline).
 """
-
-import argparse
 
 import numpy as np
 import torch
@@ -22,7 +19,8 @@ from rnncourse.captioning import (TEST_SEED, SceneCNN, add_training_arguments, f
                                   train_and_ship)
 from rnncourse.data import scenes as sc
 
-__all__ = ["VQAModel", "answer", "every_question", "train_vqa", "accuracy_by_type", "main"]
+__all__ = ["VQAModel", "answer", "every_question", "train_vqa", "accuracy_by_type",
+           "add_arguments", "run"]
 
 _PAD = sc.WORDS.index(sc.PAD)
 
@@ -153,25 +151,20 @@ def accuracy_by_type(model: VQAModel, scenes: list, batch_size: int = 512) -> di
     return result
 
 
-def main(argv: list | None = None) -> int:
-    """``python -m rnncourse.vqa train ...``: train a VQA model (or the baseline) and ship it."""
-    parser = argparse.ArgumentParser(prog="python -m rnncourse.vqa")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("train", help="train a VQA model and save it to rnncourse/pretrained")
-    p.add_argument("--question-only", action="store_true", help="the baseline without image")
-    add_training_arguments(p, lr=2e-3)
-    args = parser.parse_args(argv)
+def add_arguments(parser) -> None:
+    """``rnncourse vqa``: train a VQA model (or the baseline) and ship it."""
+    parser.add_argument("--question-only", action="store_true", help="the baseline without image")
+    add_training_arguments(parser, lr=2e-3)
+
+
+def run(args) -> int:
     torch.manual_seed(args.seed)
     test = sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size)
-    train_and_ship(args, "rnncourse.vqa",
+    train_and_ship(args, "vqa",
                    VQAModel(image_size=args.image_size, use_image=not args.question_only),
                    lambda model: train_vqa(model, args.steps, args.batch_size, args.lr, args.seed,
                                            args.pool, args.log_every, 60 * args.max_minutes),
-                   lambda model: {f"accuracy_{k}": v
+                   lambda model: {f"test_{k}_accuracy_fraction": v
                                   for k, v in accuracy_by_type(model, test).items()},
                    args.name or ("vqa_question_only" if args.question_only else "vqa_image"))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -55,7 +55,7 @@ def test_short_training_run_learns_on_short_sequences():
 
 def test_shipped_curves_record_how_they_were_made():
     result = load_curves()
-    assert result["command"].startswith("python -m rnncourse.long_range")
+    assert result["command"].startswith("rnncourse adding --out ")
     assert set(result["curves"]) == set(result["config"]["kinds"])
     for curve in result["curves"].values():
         assert len(curve["steps"]) == len(curve["mse"]) and np.all(np.isfinite(curve["mse"]))

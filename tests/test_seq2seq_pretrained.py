@@ -15,16 +15,18 @@ def test_shipped_model_is_small_half_precision_and_documented(name):
     path = pretrained.MODEL_DIR / f"{name}.safetensors"
     assert path.stat().st_size < 1_000_000
     assert {t.dtype for t in load_file(str(path)).values()} == {torch.float16}
-    meta = pretrained.record(name)
-    for key in ("command", "seed", "data_sha256", "hyperparameters", "steps", "test_exact_match"):
-        assert key in meta, key
-    assert meta["command"].startswith(f"python -m rnncourse.seq2seq_train {meta['task']} "
-                                      f"{meta['variant']} --steps {meta['steps']}")
+    training = pretrained.record(name)["training"]
+    task, variant = training["hyperparameters"]["task"], training["hyperparameters"]["variant"]
+    assert name == f"seq2seq_{task}_{variant}"
+    assert training["command"].startswith(f"rnncourse seq2seq {task} {variant} "
+                                          f"--steps {training['steps']} ")
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_shipped_model_reproduces_its_recorded_accuracy(name):
     meta = pretrained.record(name)
-    pairs = _HELDOUT.setdefault(meta["task"], heldout_pairs(meta["task"]))
+    task = meta["training"]["hyperparameters"]["task"]
+    pairs = _HELDOUT.setdefault(task, heldout_pairs(task))
     model = pretrained.load(name, device="cpu")
-    assert accuracy(model, pairs) == pytest.approx(meta["test_exact_match"], abs=0.02)
+    assert accuracy(model, pairs) == pytest.approx(meta["metrics"]["test_exact_match_fraction"],
+                                                   abs=0.02)

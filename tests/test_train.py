@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rnncourse.cli import main
+from rnncourse.pretrained import Record
 from rnncourse.train import TrainConfig, lr_at, train
 
 TEXT = "the cat sat on the mat. " * 60
@@ -88,7 +89,8 @@ def test_cli_trains_and_ships_a_pretrained_model(tmp_path, capsys):
     meta = json.loads((tmp_path / "tiny.json").read_text())
     assert meta["training"]["steps"] == 2
     assert meta["training"]["command"].startswith("rnncourse train --corpus python")
-    assert meta["loss_unit"] == "nats/char" and meta["val_loss"] > 0
+    assert meta["metrics"]["val_loss_nats_per_char"] > 0
+    Record.from_dict(meta)  # the schema every shipped model follows
     assert (tmp_path / "tiny.safetensors").stat().st_size < 50_000
     assert "val loss" in capsys.readouterr().out
 

@@ -71,7 +71,7 @@ def test_installed_package_comes_from_the_wheel_and_loads_the_python_corpus(inst
                 "from rnncourse.pretrained import record;"
                 "text = load_corpus('python', 'val');"
                 "print(json.dumps([rnncourse.__file__, sha256_text(text),"
-                " record('char_lstm_python')['training']['data_sha256']['val']]))"], work, env)
+                " record('char_lstm_python')['training']['data']['sha256']['val']]))"], work, env)
     where, digest, recorded = json.loads(out)
     assert str(ROOT) not in where and "site-packages" in where
     assert digest == recorded

@@ -18,8 +18,10 @@ Everything is seeded by a ``numpy.random.Generator``. Coordinates are in pixels,
 ``x`` to the right and ``y`` downwards (as in an image), so "above" means smaller y.
 """
 
+import hashlib
+import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from itertools import permutations
 
 import numpy as np
@@ -27,7 +29,7 @@ import numpy as np
 __all__ = [
     "COLOURS", "SHAPES", "SIZES", "QUESTION_TYPES", "ANSWERS", "WORDS",
     "PAD", "START", "END", "Shape", "Scene",
-    "sample_scene", "make_scenes", "shape_mask", "render", "render_batch",
+    "sample_scene", "make_scenes", "scenes_sha256", "shape_mask", "render", "render_batch",
     "captions", "sample_caption", "questions", "sample_question",
     "encode", "decode", "word_overlap",
     "caption_tokens", "question_tokens",
@@ -117,6 +119,13 @@ def make_scenes(n: int, seed: int, image_size: int = 32, max_shapes: int = 3) ->
     """``n`` scenes drawn from a generator seeded with ``seed`` (the same seed, the same scenes)."""
     rng = np.random.default_rng(seed)
     return [sample_scene(rng, image_size, max_shapes) for _ in range(n)]
+
+
+def scenes_sha256(scenes: list) -> str:
+    """sha256 of the scenes' descriptions (every shape's kind, colour, size, position and
+    jittered RGB): the data checksum in the records of the models trained on them."""
+    rows = [asdict(scene) for scene in scenes]
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
 
 
 def _mask(shape: Shape, X: np.ndarray, Y: np.ndarray, image_size: int) -> np.ndarray:

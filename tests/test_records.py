@@ -1,0 +1,75 @@
+"""Every shipped model has one record schema (``rnncourse.pretrained.Record``), with a
+reproduction command that parses back with its own verb and names the same run."""
+
+import json
+import shlex
+
+import pytest
+
+from rnncourse import pretrained
+from rnncourse.cli import COMMANDS, command_line, verb_parser
+from rnncourse.pretrained import Record, RecordError
+
+NAMES = pretrained.available()
+
+
+def _stored(name):
+    return json.loads((pretrained.MODEL_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_models_are_shipped():
+    assert len(NAMES) >= 14
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_shipped_record_follows_the_schema(name):
+    stored = _stored(name)
+    record = Record.from_dict(stored)  # raises RecordError with every problem
+    assert record.to_dict() == stored, "the file holds keys outside the schema"
+    assert (pretrained.MODEL_DIR / f"{name}.safetensors").is_file()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_command_is_a_verb_that_parses_back_to_itself(name):
+    command = _stored(name)["training"]["command"]
+    words = shlex.split(command)
+    assert words[0] == "rnncourse" and words[1] in COMMANDS
+    args = verb_parser(words[1]).parse_args(words[2:])  # exits on a flag the verb lacks
+    if words[1] != "train":  # the char models' command leaves defaults out
+        leave_out = {"captioner": ("threads", "max_minutes", "log_every"),
+                     "vqa": ("threads", "max_minutes", "log_every"),
+                     "seq2seq": ("max_minutes", "threads")}.get(words[1], ("threads",))
+        assert command_line(words[1], args, leave_out) == command
+
+
+@pytest.mark.parametrize("bad, problem", [
+    ({"builder": "os:system"}, "builder must look like"),
+    ({"training": {"command": "python -m x"}}, "training.command"),
+    ({"metrics": {"accuracy": 0.9}}, "<split>_<what>_<unit>"),
+    ({"metrics": {"test_accuracy_fraction": "high"}}, "must be a number"),
+])
+def test_the_schema_rejects_what_it_should(bad, problem):
+    good = _stored("seq2seq_dates_plain")
+    meta = {**good, **bad}
+    if "training" in bad:
+        meta["training"] = {**good["training"], **bad["training"]}
+    with pytest.raises(RecordError, match=problem):
+        Record.from_dict(meta)
+
+
+def test_record_gives_old_names_as_aliases_for_the_notebooks():
+    meta = pretrained.record("captioner_plain")
+    assert meta["command"] == meta["training"]["command"]
+    assert meta["steps_done"] == meta["training"]["steps"]
+    assert meta["final_train_loss"] == meta["metrics"]["train_final_loss_nats_per_word"]
+    assert pretrained.record("char_lstm_python")["val_loss"] > 0
+
+
+def test_save_refuses_a_record_off_the_schema(tmp_path):
+    import torch
+
+    with pytest.raises(RecordError):
+        pretrained.save("x", torch.nn.Linear(1, 1), {"builder": "rnncourse.x:Y", "config": {},
+                                                     "training": {}, "metrics": {}},
+                        directory=tmp_path)
+    assert not list(tmp_path.iterdir())
