@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 __all__ = ["BLANK", "collapse", "ctc_log_likelihood", "ctc_alpha", "greedy_decode",
-           "prefix_beam_search", "best_alignment", "edit_distance", "error_rate"]
+           "prefix_beam_search", "best_alignment", "edit_distance", "edit_counts", "error_rate"]
 
 BLANK = 0
 
@@ -181,3 +181,24 @@ def error_rate(refs, hyps) -> float:
     if total == 0:
         raise ValueError("error_rate needs at least one reference symbol")
     return sum(edit_distance(r, h) for r, h in zip(refs, hyps)) / total
+
+
+def edit_counts(ref, hyp) -> tuple[int, int, int]:
+    """(substitutions, deletions, insertions) of one cheapest way to turn ``ref`` into
+    ``hyp``: the full table of ``edit_distance``, then a walk back from its corner."""
+    ref, hyp = list(ref), list(hyp)
+    D = np.zeros((len(ref) + 1, len(hyp) + 1), dtype=np.int64)
+    D[:, 0], D[0, :] = np.arange(len(ref) + 1), np.arange(len(hyp) + 1)
+    for i in range(1, len(ref) + 1):
+        for j in range(1, len(hyp) + 1):
+            D[i, j] = min(D[i - 1, j] + 1, D[i, j - 1] + 1, D[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]))
+    i, j, subs, dels, ins = len(ref), len(hyp), 0, 0, 0
+    while i or j:
+        if i and j and D[i, j] == D[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]):
+            subs += ref[i - 1] != hyp[j - 1]
+            i, j = i - 1, j - 1
+        elif i and D[i, j] == D[i - 1, j] + 1:
+            dels, i = dels + 1, i - 1
+        else:
+            ins, j = ins + 1, j - 1
+    return int(subs), int(dels), int(ins)

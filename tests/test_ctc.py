@@ -8,7 +8,8 @@ import torch
 from torch.nn import functional as F
 
 from rnncourse.ctc import (BLANK, best_alignment, collapse, ctc_alpha, ctc_log_likelihood,
-                           edit_distance, error_rate, greedy_decode, prefix_beam_search)
+                           edit_counts, edit_distance, error_rate, greedy_decode,
+                           prefix_beam_search)
 
 
 def _random_log_probs(T, V, seed):
@@ -124,3 +125,16 @@ def test_error_rate_divides_by_the_reference_length():
     assert error_rate([[1, 2, 3, 4], [5]], [[1, 2, 4], [5, 5]]) == pytest.approx(2 / 5)
     with pytest.raises(ValueError, match="as many hypotheses"):
         error_rate([[1]], [])
+
+
+def test_edit_counts_split_the_distance_into_substitutions_deletions_insertions():
+    assert edit_counts([1, 2, 3], [1, 4, 3]) == (1, 0, 0)
+    assert edit_counts([1, 2, 3], [1, 3]) == (0, 1, 0)
+    assert edit_counts([1, 3], [1, 2, 3]) == (0, 0, 1)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(30):
+        ref = torch.randint(0, 4, (int(torch.randint(0, 7, (1,), generator=g)),), generator=g).tolist()
+        hyp = torch.randint(0, 4, (int(torch.randint(0, 7, (1,), generator=g)),), generator=g).tolist()
+        s, d, i = edit_counts(ref, hyp)
+        assert s + d + i == edit_distance(ref, hyp)
+        assert len(ref) - d + i == len(hyp)
