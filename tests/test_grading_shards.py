@@ -143,3 +143,10 @@ def test_two_shard_processes_merged_equal_one_run(tmp_path):
     manifest = json.loads((tmp_path / "gradebook-1-of-2.shard.json").read_text())
     assert (manifest["shard"], manifest["of"], manifest["listing"]) == (1, 2, len(SHARDED))
     assert "sandbox: " in (tmp_path / "merged.log").read_text()
+
+
+def test_merge_accepts_empty_shards(tmp_path):
+    paths = _shard_files(tmp_path, 12)  # 6 students: some of the 12 slices are empty
+    assert any(json.loads(manifest_path(p).read_text())["students"] == [] for p in paths)
+    rows, totals, _ = merge(paths)
+    assert [t.student for t in totals] == sorted(STUDENTS)

@@ -193,9 +193,12 @@ def run(args) -> int:
             submissions = {s: p for s, p in submissions.items() if shard_of(s, shard[1]) == shard[0]}
         log = []
         limits = Limits(memory_mb=args.memory_limit, cpu_s=args.cpu_limit, processes=args.process_limit)
-        rows, totals = (grade(submissions, args.assignment, args.solutions, args.jobs, args.timeout,
-                              log, args.sandbox, limits, tuple(args.sandbox_read))
-                        if submissions else ([], []))
+        if submissions:
+            rows, totals = grade(submissions, args.assignment, args.solutions, args.jobs,
+                                 args.timeout, log, args.sandbox, limits, tuple(args.sandbox_read))
+        else:  # a shard can be empty: its gradebook says so, and merge still needs it
+            rows, totals = [], []
+            log.append(f"[rnncourse grade] shard {args.shard}: no submission falls in it\n")
     except (ReleaseError, ValueError, FileNotFoundError, RuntimeError, SandboxError) as exc:
         print(f"rnncourse grade: error: {exc}")
         return 1
@@ -203,7 +206,8 @@ def run(args) -> int:
     _write(out, rows, totals, "".join(log))
     written = [out, totals_path(out), out.with_suffix(".log")]
     if shard:
-        sandbox = next((line.split("sandbox: ")[1].split()[0] for line in log if "sandbox: " in line), "none")
+        sandbox = next((line.split("sandbox: ")[1].split()[0] for line in log if "sandbox: " in line),
+                       "none (nothing graded)")
         write_atomic(manifest_path(out), json.dumps({
             "shard": shard[0], "of": shard[1], "assignment": args.assignment,
             "students": sorted(submissions), "listing": len(listing),

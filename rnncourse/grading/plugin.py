@@ -94,9 +94,10 @@ def why_stopped(kernel, limits: dict | None) -> str:
     if code is None:
         return "exit(), os._exit, a crash or out of memory"
     number = -code if code < 0 else code - 128 if code > 128 else None
-    if number == signal.SIGXCPU and limits:
+    xcpu = getattr(signal, "SIGXCPU", None)  # POSIX only
+    if number == xcpu and limits:
         return f"over the sandbox's CPU limit of {limits['cpu_s']} s per process"
-    if number in (signal.SIGKILL, signal.SIGXCPU):
+    if number in (getattr(signal, "SIGKILL", None), xcpu) and number is not None:
         return f"killed by {signal.Signals(number).name}: out of memory or over a CPU limit"
     if number is not None and 0 < number < signal.NSIG:
         return f"killed by {signal.Signals(number).name}"

@@ -68,7 +68,7 @@ class SandboxError(RuntimeError):
 class Limits:
     """Per-kernel resource limits (rlimits; each process of the submission)."""
 
-    memory_mb: int = 4096  # address space of each process (RLIMIT_AS)
+    memory_mb: int = 8192  # address space (virtual) of each process (RLIMIT_AS)
     cpu_s: int = 900  # CPU seconds of each process (RLIMIT_CPU)
     processes: int = 256  # processes and threads (RLIMIT_NPROC)
     file_mb: int = 1024  # largest file it may write (RLIMIT_FSIZE)
