@@ -138,3 +138,20 @@ def test_edit_counts_split_the_distance_into_substitutions_deletions_insertions(
         s, d, i = edit_counts(ref, hyp)
         assert s + d + i == edit_distance(ref, hyp)
         assert len(ref) - d + i == len(hyp)
+
+
+def test_lattice_diagram_draws_the_best_path_and_refuses_unreadable_sizes():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from rnncourse.viz.diagrams._base import is_diagram
+    from rnncourse.viz.diagrams.ctc import ctc_lattice
+
+    log_probs = _random_log_probs(12, 4, seed=8)
+    fig = ctc_lattice(log_probs, [1, 1, 3], labels="_abc")
+    assert is_diagram(fig)
+    row_names = {t.get_text() for t in fig.axes[0].texts}
+    assert {"∅", "a", "c"} <= row_names
+    plt.close(fig)
+    with pytest.raises(ValueError, match="at most max_frames=60 frames, got 61"):
+        ctc_lattice(_random_log_probs(61, 4, seed=9), [1])

@@ -26,7 +26,7 @@ def test_shipped_asset_is_small_and_listed_in_the_manifest():
     size = (ASSET_DIR / ASSET_FILE).stat().st_size
     assert manifest["files"][ASSET_FILE]["bytes"] == size <= 8 * 2**20
     assert manifest["source_sha256"] == fsdd.SOURCE_SHA256
-    assert "CC BY-SA 4.0" in (ASSET_DIR / "LICENSE").read_text()
+    assert "CC BY-SA 4.0" in (ASSET_DIR / "LICENSE.txt").read_text()
     assert "FSDD" in (ASSET_DIR / "SOURCE.md").read_text()
 
 

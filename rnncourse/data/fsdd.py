@@ -2,7 +2,7 @@
 
 FSDD: 3,000 recordings of the English digits 0-9 (6 speakers x 10 digits x 50 takes,
 mono 8 kHz), by Zohar Jackson and contributors, licensed CC BY-SA 4.0. The package ships
-a derived copy under ``rnncourse/data/assets/fsdd/`` (its own LICENSE and SOURCE.md,
+a derived copy under ``rnncourse/data/assets/fsdd/`` (its own LICENSE.txt and SOURCE.md,
 apart from the code's MIT licence): every recording as 8-bit mu-law codes, in a zip
 compressed with LZMA (about 7 MB), checked against ``MANIFEST.json`` when loaded.
 Mu-law keeps the quantisation noise about 30-38 dB below the speech.
