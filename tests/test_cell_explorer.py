@@ -72,7 +72,7 @@ def test_select_rejects_units_that_do_not_exist(model):
     with pytest.raises(ValueError, match=r"cell must be in 0\.\.5"):
         explorer.select(cell=6)
     with pytest.raises(ValueError, match="quantity"):
-        explorer.select(quantity="g")
+        explorer.select(quantity="x")
 
 
 def test_text_is_cut_to_max_chars(model):
@@ -100,3 +100,48 @@ def test_typing_text_reruns_the_model(model):
     assert len(_backgrounds(view.display.value)) == 5
     assert np.allclose(explorer.activation(),
                        np.tanh(lstm_internals(model, "zq zq")[0]["c"][:, 0]))
+
+
+@pytest.mark.parametrize("gate", ["i", "f", "g", "o"])
+def test_any_gate_can_colour_the_text(model, gate):
+    explorer = CellExplorer(model, TEXT, layer=1, cell=2, quantity=gate)
+    values = lstm_internals(model, TEXT)[1][gate][:, 2]
+    assert np.allclose(explorer.activation(), values)
+    shade = 2 * values - 1 if gate != "g" else values  # sigmoid gates: 0 blue, 1 green
+    assert _backgrounds(explorer.html()) == [activation_colour(v) for v in shade]
+    assert ("green open (1), blue closed (0)" in explorer.html()) == (gate != "g")
+
+
+def test_top_cells_ranks_the_current_quantity_by_correlation(model):
+    from rnncourse.interpret import FEATURES, correlations
+
+    explorer = CellExplorer(model, TEXT, quantity="f")
+    found = explorer.top_cells(top=2)
+    assert set(found) == set(FEATURES)
+    best = found["position in line"][0]
+    r = correlations(lstm_internals(model, TEXT)[best.layer]["f"], FEATURES["position in line"](TEXT))
+    assert best.r == pytest.approx(r[best.cell])
+    assert abs(best.r) >= np.abs(r).max() - 1e-12
+
+
+def test_the_top_cells_dropdown_selects_a_cell(model):
+    explorer = CellExplorer(model, TEXT, layer=0, cell=0)
+    view = explorer.widget()
+    pairs = [v for _, v in view.suggested.options if v is not None]
+    labels = [label for label, v in view.suggested.options if v is not None]
+    assert any(label.startswith("inside quotes: ") for label in labels)
+    assert any(label.startswith("inside a comment: ") for label in labels)
+    layer, cell = next(p for p in pairs if p != (0, 0))
+    view.suggested.value = (layer, cell)
+    assert (explorer.layer, explorer.cell) == (layer, cell)
+    assert (view.layer.value, view.cell.value) == (layer, cell)
+    assert f"layer {layer}, cell {cell}" in view.display.value
+
+
+def test_switching_to_a_gate_in_the_view_recomputes_the_suggestions(model):
+    explorer = CellExplorer(model, TEXT)
+    view = explorer.widget()
+    before = view.suggested.options
+    view.quantity.value = "o"
+    assert "output gate o_t" in view.display.value
+    assert view.suggested.value is None and view.suggested.options != before

@@ -73,7 +73,7 @@ def test_search_cells_looks_across_layers():
     layers[1][:, 5] = position_in_line(text)
     found = search_cells(layers, text, top=2)
     assert set(found) == {"inside quotes", "position in line", "indentation depth",
-                          "inside brackets"}
+                          "inside brackets", "inside a comment"}
     assert found["position in line"][0][:2] == (1, 5)
 
 
@@ -98,3 +98,48 @@ def test_lstm_internals_agree_with_torch_lstm():
     for gate in "ifo":
         assert internals[0][gate].shape == (len(text), 7)
         assert internals[0][gate].min() >= 0 and internals[0][gate].max() <= 1
+
+
+def test_python_strings_follow_the_tokenizer_on_triple_quotes_prefixes_and_escapes():
+    from rnncourse.interpret import inside_strings, python_lexical_masks, tokenizer_masks
+
+    code = ('x = r"a\\"b"  # c\n'
+            'y = """one\n"two" # not a comment\n"""\n'
+            "z = b'#' + f'{x}' + ''\n"
+            "w = '''it's'''  # it's\n")
+    strings, comments = python_lexical_masks(code)
+    want_strings, want_comments = tokenizer_masks(code)
+    assert np.array_equal(strings, want_strings) and np.array_equal(comments, want_comments)
+    assert strings[code.index('"""')] == 1 and strings[code.index("# not")] == 1
+    assert comments[code.index("# not")] == 0 and comments[code.index("# c")] == 1
+    assert strings[code.index('r"') ] == 0  # the prefix is outside
+    assert np.array_equal(inside_strings(code), strings)
+
+
+def test_python_strings_agree_with_the_tokenizer_on_every_validation_module():
+    from rnncourse.data.corpora import python_source
+    from rnncourse.interpret import python_lexical_masks, tokenizer_masks
+
+    code = python_source("val")
+    strings, comments = python_lexical_masks(code)
+    want_strings, want_comments = tokenizer_masks(code)
+    assert int((strings != want_strings).sum()) == 0
+    assert int((comments != want_comments).sum()) == 0
+    assert want_strings.sum() > 10_000 and want_comments.sum() > 1_000
+
+
+def test_python_lexer_survives_snippets_the_tokenizer_rejects():
+    from rnncourse.interpret import python_lexical_masks
+
+    strings, comments = python_lexical_masks('print("unterminated\nx = 1  # ok')
+    assert _bits(strings[:20]) == "0" * 6 + "1" * 13 + "0"
+    assert comments[-4:].tolist() == [1, 1, 1, 1]
+    strings, _ = python_lexical_masks('"""never closed\nstill inside')
+    assert strings.all()
+
+
+def test_features_include_the_tokenizer_strings_and_comments():
+    from rnncourse.interpret import FEATURES, inside_comment, inside_strings
+
+    assert FEATURES["inside quotes"] is inside_strings
+    assert FEATURES["inside a comment"] is inside_comment

@@ -6,9 +6,11 @@ Fei-Fei 2015, [003]): green where the cell is excited, blue where it is not, and
 each character the five likeliest next characters, shaded by their probability.
 
 ``CellExplorer`` holds the logic (no widget in it): set the text, the layer, the cell and
-the quantity, then read ``activation()``, ``positions()`` or ``html()``. ``widget()``
-builds the ipywidgets view on top of it (layer, cell, quantity, a text box), which can
-be driven from code too, so tests and headless notebooks see what a user would.
+the quantity (the cell state, the hidden state or any gate i, f, g, o), then read
+``activation()``, ``positions()``, ``top_cells()`` or ``html()``. ``widget()`` builds the
+ipywidgets view on top of it (a dropdown of the cells most correlated with each feature
+of ``rnncourse.interpret.FEATURES``, layer, cell, quantity, a text box), which can be
+driven from code too, so tests and headless notebooks see what a user would.
 """
 
 import html as html_lib
@@ -17,12 +19,16 @@ from typing import NamedTuple
 import numpy as np
 
 from rnncourse.char_model import top_k_next
-from rnncourse.interpret import lstm_internals
+from rnncourse.interpret import FEATURES, CellScore, lstm_internals, search_cells
 
-__all__ = ["QUANTITIES", "Position", "CellExplorer", "activation_colour"]
+__all__ = ["QUANTITIES", "SIGMOID_GATES", "Position", "CellExplorer", "CellExplorerView",
+           "activation_colour"]
 
-# What can colour the text: the cell state squashed as the output sees it, or h.
-QUANTITIES = {"c": "cell state tanh(c_t)", "h": "hidden state h_t"}
+# What can colour the text: the cell state squashed as the output sees it, h, or a gate.
+QUANTITIES = {"c": "cell state tanh(c_t)", "h": "hidden state h_t",
+              "i": "input gate i_t", "f": "forget gate f_t", "g": "candidate g_t",
+              "o": "output gate o_t"}
+SIGMOID_GATES = ("i", "f", "o")  # values in [0, 1]: coloured blue (closed) to green (open)
 _EXCITED, _CALM = np.array([26, 152, 80]), np.array([33, 102, 172])  # green, blue
 
 
@@ -53,7 +59,8 @@ class CellExplorer:
         model: a ``rnncourse.char_model.CharLSTM``.
         text: what to read (at most ``max_chars`` characters are kept).
         layer, cell: the unit to show (0-based).
-        quantity: ``"c"`` (tanh of the cell state, default) or ``"h"``.
+        quantity: ``"c"`` (tanh of the cell state, default), ``"h"``, or a gate
+            ``"i"``, ``"f"``, ``"g"``, ``"o"``.
         k: number of next-character guesses shown under each position.
     """
 
@@ -91,9 +98,24 @@ class CellExplorer:
         self.layer, self.cell, self.quantity = layer, cell, quantity
 
     def activation(self) -> np.ndarray:
-        """The chosen unit's activation after each character, shape (T,), in [-1, 1]."""
+        """The chosen unit's activation after each character, shape (T,): in [-1, 1]
+        for c (as tanh c_t), h and g; in [0, 1] for the sigmoid gates i, f, o."""
         values = self.internals[self.layer][self.quantity][:, self.cell]
         return np.tanh(values) if self.quantity == "c" else values
+
+    def colour_values(self) -> np.ndarray:
+        """``activation()`` mapped to [-1, 1] for colouring (a gate's 0..1 to -1..1)."""
+        a = self.activation()
+        return 2.0 * a - 1.0 if self.quantity in SIGMOID_GATES else a
+
+    def top_cells(self, features: dict | None = None, top: int = 3) -> dict[str, list[CellScore]]:
+        """For each feature (default ``FEATURES``), the ``top`` units of all layers whose
+        current quantity correlates most with it on the current text (``search_cells``)."""
+        layers = []
+        for layer in self.internals:
+            values = layer[self.quantity]  # (T, H)
+            layers.append(np.tanh(values) if self.quantity == "c" else values)
+        return search_cells(layers, self.text, FEATURES if features is None else features, top)
 
     def positions(self) -> list[Position]:
         """What the view shows, one entry per character."""
@@ -104,8 +126,9 @@ class CellExplorer:
     def html(self, guesses: bool = True) -> str:
         """The coloured text as HTML; ``guesses=False`` leaves out the rows below."""
         cols = []
+        shade = self.colour_values()
         for t, p in enumerate(self.positions()):
-            cells = [f'<div class="ch" style="background:{activation_colour(p.value)}">'
+            cells = [f'<div class="ch" style="background:{activation_colour(shade[t])}">'
                      f"{html_lib.escape(_shown(p.char))}</div>"]
             if guesses:
                 cells += [f'<div class="g" style="background:rgba(214,39,40,{q:.2f})">'
@@ -121,7 +144,9 @@ class CellExplorer:
                  ".rnncourse-cells .g{font-size:10px;color:#222}"
                  ".rnncourse-cells .br{flex-basis:100%;height:0}</style>")
         head = (f"<div><b>layer {self.layer}, cell {self.cell}</b>: "
-                f"{QUANTITIES[self.quantity]}; green excited, blue not"
+                f"{QUANTITIES[self.quantity]}; "
+                + ("green open (1), blue closed (0)" if self.quantity in SIGMOID_GATES
+                   else "green excited (+1), blue not (-1)")
                 + (f"; below: top-{self.k} guesses for the next character" if guesses else "")
                 + "</div>")
         return style + head + '<div class="rnncourse-cells">' + "".join(cols) + "</div>"
@@ -137,8 +162,11 @@ class CellExplorer:
 
 
 class CellExplorerView:
-    """Controls and display of a ``CellExplorer``; set ``.layer.value``,
-    ``.cell.value``, ``.quantity.value`` or ``.text.value`` and ``.display`` follows."""
+    """Controls and display of a ``CellExplorer``; set ``.suggested.value`` (a
+    ``(layer, cell)`` pair from its options), ``.layer.value``, ``.cell.value``,
+    ``.quantity.value`` or ``.text.value`` and ``.display`` follows. ``.suggested``
+    lists, for each feature, the cells most correlated with it on the current text and
+    quantity (recomputed when either changes)."""
 
     def __init__(self, explorer: CellExplorer):
         import ipywidgets as w
@@ -150,26 +178,56 @@ class CellExplorerView:
                                      max=explorer.hidden_size - 1, description="cell")
         self.quantity = w.ToggleButtons(options=[(v, k) for k, v in QUANTITIES.items()],
                                         value=explorer.quantity)
+        self.suggested = w.Dropdown(options=self._suggestions(), value=None,
+                                    description="top cells", layout=w.Layout(width="32em"))
         self.text = w.Textarea(value=explorer.text, continuous_update=False,
                                layout=w.Layout(width="100%", height="6em"),
                                description="text")
         self.display = w.HTML(value=explorer.html())
         self.errors = w.Output()  # exceptions in callbacks land here, not in a void
-        for control in (self.layer, self.cell, self.quantity):
+        for control in (self.layer, self.cell):
             control.observe(self._on_select, names="value")
+        self.quantity.observe(self._on_quantity, names="value")
+        self.suggested.observe(self._on_suggested, names="value")
         self.text.observe(self._on_text, names="value")
-        self.box = w.VBox([w.HBox([self.layer, self.cell]), self.quantity, self.text,
-                           self.display, self.errors])
+        self.box = w.VBox([self.suggested, w.HBox([self.layer, self.cell]), self.quantity,
+                           self.text, self.display, self.errors])
+
+    def _suggestions(self) -> list:
+        options = [("pick a feature's best cell ...", None)]
+        for feature, scores in self.explorer.top_cells().items():
+            options += [(f"{feature}: layer {s.layer}, cell {s.cell} (r = {s.r:+.2f})",
+                         (s.layer, s.cell)) for s in scores]
+        return options
+
+    def _refresh(self) -> None:
+        self.suggested.options = self._suggestions()  # resets the value to None
+        self.display.value = self.explorer.html()
 
     def _on_select(self, _change) -> None:
         with self.errors:
             self.explorer.select(self.layer.value, self.cell.value, self.quantity.value)
             self.display.value = self.explorer.html()
 
+    def _on_quantity(self, _change) -> None:
+        with self.errors:
+            self.explorer.select(quantity=self.quantity.value)
+            self._refresh()
+
+    def _on_suggested(self, change) -> None:
+        if change["new"] is None:
+            return
+        with self.errors:
+            layer, cell = change["new"]
+            self.explorer.select(layer, cell)
+            with self.layer.hold_trait_notifications(), self.cell.hold_trait_notifications():
+                self.layer.value, self.cell.value = layer, cell
+            self.display.value = self.explorer.html()
+
     def _on_text(self, change) -> None:
         with self.errors:
             self.explorer.set_text(change["new"])
-            self.display.value = self.explorer.html()
+            self._refresh()
 
     def _ipython_display_(self):
         from IPython.display import display
