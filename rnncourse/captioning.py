@@ -20,7 +20,7 @@ the context ``z_t = sum_l alpha_tl a_l``, and feeds ``[x_t, z_t]`` to the LSTM. 
 weights are returned per word, to be drawn over the image.
 
 Both models expose ``encode`` / ``init_state`` / ``step``, so ``greedy``,
-``beam_search`` and ``caption_logprob`` work for either. Train and ship with
+``beam_search`` and ``caption_log_prob`` work for either. Train and ship with
 ``rnncourse captioner --model plain`` (or ``attention``).
 """
 
@@ -34,11 +34,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnncourse.cli import command_line, non_negative_int, positive_float, positive_int
+from rnncourse import decoding
 from rnncourse.data import scenes as sc
+from rnncourse.decoding import greedy_search, select
 from rnncourse.runtime import threads
 
 __all__ = ["SceneCNN", "Captioner", "AttentionCaptioner", "Caption", "greedy",
-           "beam_search", "caption_logprob", "fit", "train_captioner", "evaluate_captions",
+           "beam_search", "caption_log_prob", "fit", "train_captioner", "evaluate_captions",
            "add_training_arguments", "train_and_ship", "scenes_data", "TEST_SEED",
            "add_arguments", "run"]
 
@@ -173,8 +175,13 @@ class Caption(NamedTuple):
     log-probability, and attention weights ``(T, L)`` per generated word (or None)."""
     text: str
     ids: list
-    logprob: float
+    log_prob: float
     attention: np.ndarray | None
+
+    @property
+    def logprob(self) -> float:
+        """Old name of ``log_prob`` (notebook 11 still reads it)."""
+        return self.log_prob
 
 
 def _as_batch(images) -> torch.Tensor:
@@ -182,88 +189,50 @@ def _as_batch(images) -> torch.Tensor:
     return images[None] if images.ndim == 3 else images
 
 
-def _take(x, index: torch.Tensor):
-    """Rows ``index`` of a tensor, or of every tensor in a tuple."""
-    if isinstance(x, tuple):
-        return tuple(_take(t, index) for t in x)
-    return x.index_select(0, index)
+def _decoder(model: nn.Module, memory):
+    """The ``rnncourse.decoding`` protocol for these images: ``step(words, state)``.
+    The memory of one image is shared by every hypothesis of a beam."""
+    rows = (memory[0] if isinstance(memory, tuple) else memory).shape[0]
+
+    def step(words, state):
+        B = words.shape[0]
+        mem = memory if B == rows else select(memory, torch.zeros(B, dtype=torch.long))
+        logits, state, alpha = model.step(words, state, mem)
+        return torch.log_softmax(logits, dim=1), state, alpha
+    return step
+
+
+def _caption(hyp) -> Caption:
+    attention = torch.stack(hyp.attention).cpu().numpy() if hyp.attention else None  # (T, L)
+    return Caption(sc.decode(hyp.tokens), hyp.tokens, hyp.log_prob, attention)
 
 
 @torch.no_grad()
 def greedy(model: nn.Module, images, max_len: int = 16) -> list:
     """The most likely next word at each step until ``<END>``, for each image ``(N, 3, S, S)``."""
     device = next(model.parameters()).device
-    images = _as_batch(images).to(device)
-    memory = model.encode(images)
-    state = model.init_state(memory)
-    N = images.shape[0]
-    words = torch.full((N,), _START, dtype=torch.long, device=device)
-    done = torch.zeros(N, dtype=torch.bool, device=device)
-    ids, logps, alphas = [], torch.zeros(N, device=device), []
-    for _ in range(max_len):
-        logits, state, alpha = model.step(words, state, memory)
-        logp = torch.log_softmax(logits, dim=1)
-        words = logp.argmax(dim=1)
-        logps += torch.where(done, 0.0, logp.gather(1, words[:, None])[:, 0])
-        ids.append(words)
-        alphas.append(alpha)
-        done |= words == _END
-        if done.all():
-            break
-    ids = torch.stack(ids, dim=1).tolist()
-    captions = []
-    for n in range(N):
-        row = ids[n][:ids[n].index(_END) + 1] if _END in ids[n] else ids[n]
-        att = None
-        if alphas[0] is not None:
-            att = torch.stack([a[n] for a in alphas[:len(row)]]).cpu().numpy()  # (T, L)
-        captions.append(Caption(sc.decode(row), row, float(logps[n]), att))
-    return captions
+    memory = model.encode(_as_batch(images).to(device))
+    hyps = greedy_search(_decoder(model, memory), model.init_state(memory), _START, _END, max_len)
+    return [_caption(hyp) for hyp in hyps]
 
 
 @torch.no_grad()
-def beam_search(model: nn.Module, image, beam: int = 3, max_len: int = 16) -> Caption:
-    """The caption of highest total log-probability among those beam search finds.
+def beam_search(model: nn.Module, image, beam_size: int = 3, max_len: int = 16, *,
+                beam: int | None = None) -> Caption:
+    """The caption of highest total log-probability that beam search finds
+    (``rnncourse.decoding.beam_search``; ``beam_size=1`` is exactly ``greedy``).
 
-    Keeps the ``beam`` best partial captions; one that emits ``<END>`` is finished.
-    Stops when no partial caption can beat the best finished one (log-probabilities
-    only fall as words are added). With ``beam=1`` this is exactly ``greedy``.
+    ``beam`` is the old name of ``beam_size`` (notebook 11 still uses it).
     """
-    if beam < 1:
-        raise ValueError(f"expected beam >= 1, got {beam}")
+    beam_size = beam if beam is not None else beam_size
     device = next(model.parameters()).device
     memory = model.encode(_as_batch(image).to(device))
-    state = model.init_state(memory)
-    alive = [([_START], 0.0, [])]  # (ids, logprob, attention rows)
-    finished = []
-    for _ in range(max_len):
-        rows = torch.zeros(len(alive), dtype=torch.long, device=device)
-        last = torch.tensor([ids[-1] for ids, _, _ in alive], device=device)
-        logits, state, alpha = model.step(last, state, _take(memory, rows))
-        total = torch.tensor([s for _, s, _ in alive], device=device)[:, None] \
-            + torch.log_softmax(logits, dim=1)  # (B, V)
-        scores, flat = total.flatten().topk(min(beam, total.numel()))
-        V = total.shape[1]
-        keep, next_alive = [], []
-        for score, index in zip(scores.tolist(), flat.tolist()):
-            b, word = divmod(index, V)
-            ids, _, att = alive[b]
-            att = att + ([] if alpha is None else [alpha[b].cpu().numpy()])
-            if word == _END:
-                finished.append((ids + [word], score, att))
-            else:
-                keep.append(b)
-                next_alive.append((ids + [word], score, att))
-        alive = next_alive
-        best_done = max((s for _, s, _ in finished), default=-np.inf)
-        if not alive or len(finished) >= beam or max(s for _, s, _ in alive) <= best_done:
-            break
-        state = _take(state, torch.tensor(keep, device=device))
-    ids, score, att = max(finished or alive, key=lambda f: f[1])
-    return Caption(sc.decode(ids), ids[1:], score, np.stack(att) if att else None)
+    hyp = decoding.beam_search(_decoder(model, memory), model.init_state(memory), _START, _END,
+                               beam_size, max_len)
+    return _caption(hyp)
 
 
-def caption_logprob(model: nn.Module, images, words) -> torch.Tensor:
+def caption_log_prob(model: nn.Module, images, words) -> torch.Tensor:
     """Log-probability ``(N,)`` of each caption ``words`` ``(N, T)`` (``<START> ... <END>``,
     padded with ``<PAD>``) given its image: the sum over its words and ``<END>``."""
     images = _as_batch(images)
@@ -328,19 +297,19 @@ def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: floa
                max_seconds=max_seconds)
 
 
-def evaluate_captions(model: nn.Module, scenes: list, beam: int = 1) -> dict:
+def evaluate_captions(model: nn.Module, scenes: list, beam_size: int = 1) -> dict:
     """Exact match (the caption is one of the valid ones), best word-overlap F1, and
-    mean log-probability, of greedy (``beam=1``) or beam-search captions."""
+    mean log-probability, of greedy (``beam_size=1``) or beam-search captions."""
     images = sc.render_batch(scenes)
-    if beam == 1:
+    if beam_size == 1:
         found = greedy(model, images)
     else:
-        found = [beam_search(model, image, beam) for image in images]
+        found = [beam_search(model, image, beam_size) for image in images]
     pairs = [(c.text, sc.captions(s)) for c, s in zip(found, scenes)]
     return dict(exact_match_fraction=float(np.mean([text in refs for text, refs in pairs])),
                 word_overlap_fraction=float(np.mean([sc.word_overlap(text, refs)
                                                      for text, refs in pairs])),
-                mean_logprob_nats_per_caption=float(np.mean([c.logprob for c in found])))
+                mean_log_prob_nats_per_caption=float(np.mean([c.log_prob for c in found])))
 
 
 def add_training_arguments(parser: argparse.ArgumentParser, lr: float, steps: int = 3000,

@@ -13,7 +13,7 @@ annotations h_j and decoder states s_i:
 
 Without attention every step gets the same context c (the encoder's summary of the
 whole source, as in Cho et al. 2014). Decoding is greedy or by beam search [000]
-(``rnncourse.beam_search``); both return the attention weights.
+(``rnncourse.decoding``); both return the attention weights.
 
 Shapes: N batch, S source length, T target length, E embedding, H hidden, V vocabulary.
 """
@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnncourse.beam_search import beam_search
+from rnncourse.decoding import beam_search, greedy_search
 from rnncourse.data.seq_batching import BOS, EOS, PAD, CharVocab, pad
 
 __all__ = ["Seq2Seq", "reverse_padded"]
@@ -134,45 +134,33 @@ class Seq2Seq(nn.Module):
         device = self.W_o.weight.device
         return src.to(device), src_len.to(device)
 
+    def _decoder(self, memory: dict):
+        """The ``rnncourse.decoding`` protocol for this source: ``step(tokens, s_prev)``.
+        A memory of one source is shared by every hypothesis of a beam."""
+        def step(tokens, s_prev):
+            B = tokens.shape[0]
+            mem = memory if memory["h"].shape[0] == B else {
+                k: v.expand(B, *v.shape[1:]) for k, v in memory.items()}
+            logits, s, alpha = self.step(tokens, s_prev, mem)
+            return self._log_probs(logits), s, alpha
+        return step
+
     @torch.no_grad()
     def greedy(self, texts: list[str], max_len: int | None = None):
         """Greedy decoding of a batch: (translations, alphas), alphas[n] (T_n, S_n) or None."""
-        src, src_len = self._batch(texts)
-        enc = self.encode(src, src_len)
-        s, y = enc["s_0"], torch.full((len(texts),), BOS, device=src.device)
-        ys, alphas = [], []
-        for _ in range(max_len or self.max_len):
-            out, s, alpha = self.step(y, s, enc["memory"])
-            y = self._log_probs(out).argmax(-1)
-            ys.append(y)
-            alphas.append(alpha)
-            if bool((torch.stack(ys, 1) == EOS).any(1).all()):
-                break
-        ys = torch.stack(ys, 1).cpu()  # (N, T)
-        results = []
-        for n, text in enumerate(texts):
-            out = self.tgt_vocab.decode(ys[n])
-            T = len(out) + 1 if EOS in ys[n] else len(out)  # the </s> step is shown too
-            alpha = (torch.stack([a[n, :len(text)] for a in alphas[:T]]).cpu()
-                     if self.attention else None)
-            results.append((out, alpha))
-        return [r[0] for r in results], [r[1] for r in results]
+        enc = self.encode(*self._batch(texts))
+        hyps = greedy_search(self._decoder(enc["memory"]), enc["s_0"], BOS, EOS,
+                             max_len or self.max_len)
+        alphas = [torch.stack([a[:len(text)] for a in hyp.attention]).cpu()
+                  if self.attention else None for hyp, text in zip(hyps, texts)]
+        return [self.tgt_vocab.decode(hyp.tokens) for hyp in hyps], alphas
 
     @torch.no_grad()
     def beam(self, text: str, beam_size: int = 5, max_len: int | None = None,
              length_penalty: float = 0.0):
         """Beam search for one source: (translation, log-probability, alpha (T, S) or None)."""
-        src, src_len = self._batch([text])
-        enc = self.encode(src, src_len)
-        memory = enc["memory"]
-
-        def step(tokens, s_prev):
-            B = tokens.shape[0]
-            mem = {k: v.expand(B, *v.shape[1:]) for k, v in memory.items()}
-            logits, s, alpha = self.step(tokens, s_prev, mem)
-            return self._log_probs(logits), s, alpha
-
-        hyp = beam_search(step, enc["s_0"], BOS, EOS, beam_size, max_len or self.max_len,
-                          length_penalty)
+        enc = self.encode(*self._batch([text]))
+        hyp = beam_search(self._decoder(enc["memory"]), enc["s_0"], BOS, EOS, beam_size,
+                          max_len or self.max_len, length_penalty)
         alpha = torch.stack(hyp.attention).cpu() if self.attention else None
         return self.tgt_vocab.decode(hyp.tokens), hyp.log_prob, alpha

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from rnncourse.captioning import (AttentionCaptioner, Captioner, SceneCNN, beam_search,
-                                  caption_logprob, evaluate_captions, greedy, train_captioner)
+                                  caption_log_prob, evaluate_captions, greedy, train_captioner)
 from rnncourse.data import scenes as sc
 
 SCENES = sc.make_scenes(8, seed=3)
@@ -91,8 +91,8 @@ def test_captioner_step_is_the_conditioned_lstm_equation(batch):
 def test_the_image_changes_the_captions_probabilities(batch):
     images, words = batch
     m = model(Captioner)
-    a = caption_logprob(m, images, words)
-    b = caption_logprob(m, images.flip(0), words)
+    a = caption_log_prob(m, images, words)
+    b = caption_log_prob(m, images.flip(0), words)
     assert not torch.allclose(a, b)
 
 
@@ -101,30 +101,30 @@ def test_beam_of_one_equals_greedy(cls):
     m = model(cls, seed=1)
     images = sc.render_batch(SCENES)
     for image, g in zip(images, greedy(m, images, max_len=10)):
-        b = beam_search(m, image, beam=1, max_len=10)
+        b = beam_search(m, image, beam_size=1, max_len=10)
         assert b.ids == g.ids
-        assert b.logprob == pytest.approx(g.logprob, abs=1e-4)
+        assert b.log_prob == pytest.approx(g.log_prob, abs=1e-4)
 
 
 @pytest.mark.parametrize("cls", [Captioner, AttentionCaptioner])
 def test_reported_logprob_is_the_captions_logprob(cls):
-    """What greedy and beam search report equals caption_logprob of their words."""
+    """What greedy and beam search report equals caption_log_prob of their words."""
     m = model(cls, seed=2)
     images = sc.render_batch(SCENES[:4])
-    found = greedy(m, images, max_len=8) + [beam_search(m, im, beam=3, max_len=8) for im in images]
+    found = greedy(m, images, max_len=8) + [beam_search(m, im, beam_size=3, max_len=8) for im in images]
     for caption, image in zip(found, np.concatenate([images, images])):
         if caption.ids[-1] != sc.WORDS.index(sc.END):
             continue  # cut at max_len: no <END> to score
         words = torch.tensor([[sc.WORDS.index(sc.START)] + caption.ids])
-        expected = caption_logprob(m, image, words)
-        assert caption.logprob == pytest.approx(float(expected), abs=1e-4)
+        expected = caption_log_prob(m, image, words)
+        assert caption.log_prob == pytest.approx(float(expected), abs=1e-4)
 
 
 def test_wider_beam_finds_a_caption_at_least_as_likely_on_average():
     m = model(AttentionCaptioner, seed=4)
     images = sc.render_batch(SCENES[:5])
-    narrow = [beam_search(m, im, beam=1, max_len=6).logprob for im in images]
-    wide = [beam_search(m, im, beam=4, max_len=6).logprob for im in images]
+    narrow = [beam_search(m, im, beam_size=1, max_len=6).log_prob for im in images]
+    wide = [beam_search(m, im, beam_size=4, max_len=6).log_prob for im in images]
     assert np.mean(wide) >= np.mean(narrow)
 
 

@@ -1,6 +1,7 @@
 """Every shipped model has one record schema (``rnncourse.pretrained.Record``), with a
 reproduction command that parses back with its own verb and names the same run."""
 
+import functools
 import json
 import shlex
 
@@ -73,3 +74,36 @@ def test_save_refuses_a_record_off_the_schema(tmp_path):
                                                      "training": {}, "metrics": {}},
                         directory=tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+SCENE_MODELS = ["captioner_plain", "captioner_attention", "vqa_image", "vqa_question_only"]
+
+
+def _scene_args(name):
+    command = pretrained.record(name)["training"]["command"]
+    return verb_parser(name.split("_")[0]).parse_args(shlex.split(command)[2:])
+
+
+@functools.cache
+def _scenes_data(pool, seed, test_scenes, image_size):
+    from rnncourse.captioning import scenes_data
+
+    return scenes_data(pool, seed, test_scenes, image_size)
+
+
+@pytest.mark.parametrize("name", SCENE_MODELS)
+def test_scene_records_hold_the_sha256_of_their_scenes(name):
+    args = _scene_args(name)
+    assert _scenes_data(args.pool, args.seed, args.test_scenes, args.image_size) == \
+        pretrained.record(name)["training"]["data"]
+
+
+def test_captioner_reproduces_its_recorded_test_metric():
+    from rnncourse.captioning import TEST_SEED, evaluate_captions
+    from rnncourse.data.scenes import make_scenes
+
+    args = _scene_args("captioner_plain")
+    test = make_scenes(args.test_scenes, TEST_SEED, args.image_size)
+    got = evaluate_captions(pretrained.load("captioner_plain", device="cpu"), test)
+    want = pretrained.record("captioner_plain")["metrics"]["test_greedy_exact_match_fraction"]
+    assert got["exact_match_fraction"] == pytest.approx(want, abs=0.01)

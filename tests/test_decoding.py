@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from rnncourse.beam_search import beam_search, greedy_search
+from rnncourse.decoding import beam_search, greedy_search, select
 
 BOS, EOS = 0, 1
 
@@ -48,7 +48,7 @@ TRAP = [
 
 
 def test_greedy_falls_into_the_trap_and_beam_two_escapes():
-    greedy = greedy_search(table_model(TRAP), torch.zeros(1), BOS, EOS, max_len=5)
+    greedy, = greedy_search(table_model(TRAP), torch.zeros(1), BOS, EOS, max_len=5)
     beam = beam_search(table_model(TRAP), torch.zeros(1), BOS, EOS, beam_size=2, max_len=5)
     assert greedy.tokens == [2, 1] and greedy.log_prob == pytest.approx(math.log(0.6 * 0.35))
     assert beam.tokens == [3, 1] and beam.log_prob == pytest.approx(math.log(0.4))
@@ -68,7 +68,7 @@ def test_wide_beam_finds_the_most_likely_sequence(seed):
 def test_beam_one_equals_greedy(seed):
     g = torch.Generator().manual_seed(seed)
     table = torch.softmax(2 * torch.randn(5, 5, generator=g, dtype=torch.float64), -1).tolist()
-    greedy = greedy_search(table_model(table), torch.zeros(1), BOS, EOS, max_len=6)
+    greedy, = greedy_search(table_model(table), torch.zeros(1), BOS, EOS, max_len=6)
     beam = beam_search(table_model(table), torch.zeros(1), BOS, EOS, beam_size=1, max_len=6)
     assert beam.tokens == greedy.tokens
     assert beam.log_prob == pytest.approx(greedy.log_prob)
@@ -86,3 +86,22 @@ def test_length_penalty_prefers_longer_hypotheses():
 def test_beam_size_must_be_positive():
     with pytest.raises(ValueError, match="beam_size"):
         beam_search(table_model(TRAP), torch.zeros(1), BOS, EOS, beam_size=0, max_len=3)
+
+
+def test_greedy_decodes_a_batch_row_by_row_and_stops_each_at_eos():
+    # row 0 starts from <s> (falls into the trap), row 1 from "b" (ends at once)
+    log_table = torch.log(torch.tensor(TRAP, dtype=torch.float64))
+
+    def step(tokens, state):
+        tokens = torch.where(state == 0, tokens, torch.full_like(tokens, 3))
+        return log_table[tokens], state * 0, None
+
+    trap, short = greedy_search(step, torch.tensor([0, 1]), BOS, EOS, max_len=5)
+    assert trap.tokens == [2, 1] and short.tokens == [1]
+    assert short.log_prob == pytest.approx(0.0)
+
+
+def test_select_reorders_tensors_and_tuples_of_tensors():
+    state = (torch.arange(3), (torch.arange(3) * 10,))
+    picked = select(state, torch.tensor([2, 0]))
+    assert picked[0].tolist() == [2, 0] and picked[1][0].tolist() == [20, 0]
