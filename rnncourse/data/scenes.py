@@ -26,12 +26,14 @@ from itertools import permutations
 
 import numpy as np
 
+from rnncourse.data.vocab import Vocab
+
 __all__ = [
     "COLOURS", "SHAPES", "SIZES", "QUESTION_TYPES", "ANSWERS", "WORDS",
     "PAD", "START", "END", "Shape", "Scene",
     "sample_scene", "make_scenes", "scenes_sha256", "shape_mask", "render", "render_batch",
     "captions", "sample_caption", "questions", "sample_question",
-    "encode", "decode", "word_overlap",
+    "VOCAB", "encode", "decode", "word_overlap",
     "caption_tokens", "question_tokens",
 ]
 
@@ -52,7 +54,8 @@ WORDS = (PAD, START, END, "a", "and", ",", "two", "three", "small", "large",
          *COLOURS, *SHAPES, *(s + "s" for s in SHAPES),
          "left", "right", "of", "above", "below",
          "what", "colour", "is", "the", "how", "many", "are", "there", "shapes", "?")
-_INDEX = {w: i for i, w in enumerate(WORDS)}
+VOCAB = Vocab(WORDS, specials=(PAD, START, END), unknown=None, bos=START, eos=END, sort=False,
+              separator=" ")  # ids are positions in WORDS
 
 
 @dataclass(frozen=True)
@@ -240,23 +243,12 @@ def sample_question(scene: Scene, rng: np.random.Generator) -> tuple:
 
 def encode(sentence: str, start: bool = False, end: bool = False) -> list:
     """Word ids of a sentence (words separated by spaces), optionally framed."""
-    words = sentence.split()
-    unknown = [w for w in words if w not in _INDEX]
-    if unknown:
-        raise ValueError(f"words not in the scene vocabulary: {unknown}")
-    return [_INDEX[START]] * start + [_INDEX[w] for w in words] + [_INDEX[END]] * end
+    return VOCAB.ids(sentence, start, end)
 
 
 def decode(ids) -> str:
     """The sentence of word ids, stopping at ``<END>`` and skipping ``<START>``/``<PAD>``."""
-    words = []
-    for i in ids:
-        word = WORDS[int(i)]
-        if word == END:
-            break
-        if word not in (START, PAD):
-            words.append(word)
-    return " ".join(words)
+    return VOCAB.decode(ids)
 
 
 def word_overlap(candidate: str, references: list) -> float:
@@ -274,7 +266,7 @@ def word_overlap(candidate: str, references: list) -> float:
 
 
 def _pad(rows: list) -> np.ndarray:
-    out = np.full((len(rows), max(map(len, rows))), _INDEX[PAD], dtype=np.int64)
+    out = np.full((len(rows), max(map(len, rows))), VOCAB.stoi[PAD], dtype=np.int64)
     for i, row in enumerate(rows):
         out[i, :len(row)] = row
     return out

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
+from rnncourse.data.vocab import Vocab
+
 __all__ = ["PAD", "BOS", "EOS", "CharVocab", "pad", "lengths_to_mask", "masked_mean",
            "PairBatch", "make_pair_batch"]
 
@@ -20,39 +22,16 @@ PAD, BOS, EOS = 0, 1, 2
 _SPECIALS = ("<pad>", "<s>", "</s>")
 
 
-class CharVocab:
-    """Characters <-> integer ids; ids 0, 1, 2 are padding, start and end of sequence."""
+class CharVocab(Vocab):
+    """``rnncourse.data.vocab.Vocab`` with ids 0, 1, 2 for padding, start and end of
+    sequence, and no unknown characters (text outside the vocabulary is an error)."""
 
     def __init__(self, chars):
-        self.itos = list(_SPECIALS) + sorted(set(chars) - set(_SPECIALS))
-        self.stoi = {c: i for i, c in enumerate(self.itos)}
-
-    @classmethod
-    def from_texts(cls, texts) -> "CharVocab":
-        """The vocabulary of every character in ``texts``."""
-        return cls({c for t in texts for c in t})
-
-    def __len__(self) -> int:
-        return len(self.itos)
+        super().__init__(chars, specials=_SPECIALS, unknown=None, bos="<s>", eos="</s>")
 
     def encode(self, text: str, bos: bool = False, eos: bool = False) -> list[int]:
         """Ids of ``text``'s characters, optionally framed by <s> and </s>."""
-        unknown = sorted(set(text) - self.stoi.keys())
-        if unknown:
-            shown = text if len(text) <= 60 else text[:57] + "..."
-            raise ValueError(f"characters {unknown} of {shown!r} are not in the vocabulary")
-        ids = [self.stoi[c] for c in text]
-        return [BOS] * bos + ids + [EOS] * eos
-
-    def decode(self, ids) -> str:
-        """The text of ``ids``, stopping at </s> and skipping <pad> and <s>."""
-        out = []
-        for i in (int(i) for i in ids):
-            if i == EOS:
-                break
-            if i not in (PAD, BOS):
-                out.append(self.itos[i])
-        return "".join(out)
+        return self.ids(text, bos, eos)
 
 
 def pad(seqs, value: int = PAD) -> tuple[torch.Tensor, torch.Tensor]:
