@@ -19,8 +19,43 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnncourse.data.corpora import python_docs
+from rnncourse.data.vocab import Vocab
+
 __all__ = ["Vocabulary", "corpus_pydoc_topics", "init_params", "softmax", "loss_and_grads",
            "adagrad_memories", "adagrad_update", "sample", "TrainConfig", "TrainLog", "train"]
+
+# The prose corpus of notebook 04 is the package's one pydoc corpus.
+corpus_pydoc_topics = python_docs
+
+PARAM_NAMES = ("W_xh", "W_hh", "W_hy", "b_h", "b_y")
+
+
+class Vocabulary(Vocab):
+    """The characters of a text in sorted order, no specials, unknown characters refused
+    (a setting of ``rnncourse.data.vocab.Vocab``); ids come as NumPy arrays.
+
+    (Sorted, so the indices do not change between runs: ``list(set(text))`` orders
+    characters by string hashes, which Python salts per process.)
+    """
+
+    def __init__(self, text: str):
+        if not text:
+            raise ValueError("expected a non-empty text to build a vocabulary from")
+        super().__init__(set(text), specials=(), unknown=None)
+
+    @property
+    def index(self) -> dict:
+        """Character -> id (``stoi``)."""
+        return self.stoi
+
+    def encode(self, text: str) -> np.ndarray:
+        """Text -> int array (T,) of character indices."""
+        return np.array(self.ids(text), dtype=np.int64)
+
+
+# The prose corpus of notebook 04 is the package's one pydoc corpus.
+corpus_pydoc_topics = python_docs
 
 PARAM_NAMES = ("W_xh", "W_hh", "W_hy", "b_h", "b_y")
 
@@ -48,17 +83,6 @@ class Vocabulary:
     def decode(self, ixes) -> str:
         """Character indices -> text."""
         return "".join(self.chars[int(i)] for i in ixes)
-
-
-def corpus_pydoc_topics(max_chars: int | None = None) -> str:
-    """The Python language reference shipped with Python (``pydoc_data.topics``).
-
-    Topics are joined in sorted order; the text depends on the Python version.
-    """
-    from pydoc_data.topics import topics
-
-    text = "\n".join(topics[key] for key in sorted(topics))
-    return text[:max_chars] if max_chars else text
 
 
 def init_params(V: int, H: int, rng: np.random.Generator, scale: float = 0.01) -> dict:

@@ -10,7 +10,8 @@ Three sources, all usable offline (COURSE.md, "Data and models"):
   modules), with the PSF licence and a manifest of sha256 sums (``vendor_stdlib``
   wrote it), read through ``importlib.resources`` so it works from an installed wheel.
 * **English prose**: ``pydoc_data.topics``, the language reference as shipped with the
-  running Python (version-dependent; fine for demos, not for reproducible figures).
+  running Python (version-dependent; fine for demos, not for reproducible figures);
+  min-char-rnn (notebook 04) reads the same text.
 * **Tiny Shakespeare** (karpathy/char-rnn): read from ``path``, ``data_dir()``
   (``$RNNCOURSE_DATA_DIR``, else ``shared/data`` beside a source checkout) or the
   cache; ``download=True`` fetches it from its public URL and checks its sha256. Split
@@ -171,12 +172,15 @@ def python_source(split: str = "train", archive=STDLIB_ARCHIVE) -> str:
 
 # --- English prose -------------------------------------------------------------------
 
-def python_docs() -> str:
-    """The Python language reference prose of ``pydoc_data.topics``, topics in
-    alphabetical order (depends on the running Python's version)."""
+def python_docs(max_chars: int | None = None) -> str:
+    """The Python language reference prose of ``pydoc_data.topics``: the topics joined in
+    sorted order (depends on the running Python's version), the first ``max_chars``
+    characters if given. The course's one prose corpus (min-char-rnn reads it as
+    ``rnncourse.minchar.corpus_pydoc_topics``)."""
     from pydoc_data.topics import topics
 
-    return "\n".join(topics[key].strip() + "\n" for key in sorted(topics))
+    text = "\n".join(topics[key] for key in sorted(topics))
+    return text[:max_chars] if max_chars else text
 
 
 # --- Tiny Shakespeare ----------------------------------------------------------------
