@@ -291,8 +291,8 @@ def test_memory_path_gain_rejects_slips(base, source, message):
 
 
 # ---- questions -------------------------------------------------------------------------
-QUESTIONS = {"06.q-gate-nonlinearity": ("answer_6_3", "a"), "06.q-relu-candidate": ("answer_6_4", "c"),
-             "06.q-version-zero": ("answer_6_7", "b")}
+QUESTIONS = {"06.q-gate-nonlinearity": ("answer_6_1", "a"), "06.q-relu-candidate": ("answer_6_2", "c"),
+             "06.q-version-zero": ("answer_6_3", "b")}
 
 
 @pytest.mark.parametrize("check_id", sorted(QUESTIONS))
