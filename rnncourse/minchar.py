@@ -162,7 +162,8 @@ class TrainConfig:
     """Hyperparameters of min-char-rnn (the listing's values by default).
 
     With these, W_hh's spectral norm reaches ~10 within a few hundred steps and the
-    state saturates; short runs learn better with ``hidden_size=64, lr=0.03``.
+    state saturates, so short runs look better with ``hidden_size=64, lr=0.03``; longer
+    runs compare differently (``rnncourse/results/minchar_training.json``, notebook 04).
     """
 
     hidden_size: int = 100
@@ -191,13 +192,14 @@ class TrainLog:
 
 
 def train(text: str, config: TrainConfig, params: dict | None = None, on_sample=None,
-          batch_size: int | None = None, loss_fn=loss_and_grads):
+          batch_size: int | None = None, loss_fn=loss_and_grads, on_step=None):
     """Sweep over ``text`` in chunks of ``seq_length`` characters, carrying the state.
 
     Returns (params, vocabulary, log). ``on_sample(step, text)`` is called with each
     sample (e.g. ``print``). Pass ``params`` to continue training them. With
     ``batch_size`` N the text is cut into N equal tracks read side by side, chunks are
     (N, T) and ``loss_fn`` must take them (``rnncourse.minchar_batched``).
+    ``on_step(step, params, log)`` is called after each update (e.g. to evaluate).
     """
     vocab = Vocabulary(text)
     data = vocab.encode(text)
@@ -235,5 +237,7 @@ def train(text: str, config: TrainConfig, params: dict | None = None, on_sample=
         log.smooth_loss.append(smooth)
         log.chars += inputs.size
         p += T
+        if on_step:
+            on_step(step, params, log)
     log.seconds = time.perf_counter() - start
     return params, vocab, log

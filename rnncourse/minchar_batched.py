@@ -14,11 +14,25 @@ with N = 1 it equals ``minchar.loss_and_grads``. Shapes: N batch, T time, H hidd
 V vocabulary.
 """
 
+import argparse
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+
 import numpy as np
 
-from rnncourse.minchar import TrainConfig, softmax, train
+from rnncourse._io import write_json
+from rnncourse.minchar import (TrainConfig, Vocabulary, corpus_pydoc_topics, init_params, loss_and_grads,
+                               sample, softmax, train)
 
-__all__ = ["loss_and_grads_batched", "train_batched"]
+__all__ = ["loss_and_grads_batched", "train_batched", "loss_per_char", "SETTINGS",
+           "training_run", "load_training", "retrain"]
+
+RESULTS = Path(__file__).parent / "results"
+# the listing's hyperparameters (deck 003) and the smaller ones notebook 04 trains live
+SETTINGS = {"listing": {"hidden_size": 100, "lr": 0.1}, "small": {"hidden_size": 64, "lr": 0.03}}
 
 
 def loss_and_grads_batched(params: dict, inputs, targets, h_prev: np.ndarray):
@@ -71,3 +85,143 @@ def train_batched(text: str, config: TrainConfig, batch_size: int = 32, params=N
         raise ValueError(f"expected batch_size >= 1, got {batch_size}")
     return train(text, config, params=params, on_sample=on_sample, batch_size=batch_size,
                  loss_fn=loss_and_grads_batched)
+
+
+def loss_per_char(params: dict, data: np.ndarray, seq_length: int = 25, batch_size: int = 32) -> float:
+    """Mean cross-entropy in nats per character of the model on ``data`` (ints (L,)).
+
+    The text is cut into ``batch_size`` tracks read chunk by chunk with the state carried,
+    as in training, and no parameter changes.
+    """
+    N = max(1, min(batch_size, len(data) // (seq_length + 1)))
+    tracks = np.asarray(data)[: N * (len(data) // N)].reshape(N, -1)  # (N, L)
+    if tracks.shape[1] < seq_length + 1:
+        raise ValueError(f"expected at least {seq_length + 1} characters, got {len(data)}")
+    h = np.zeros((N, params["W_hh"].shape[0]))
+    total, count = 0.0, 0
+    for p in range(0, tracks.shape[1] - seq_length, seq_length):
+        inputs, targets = tracks[:, p:p + seq_length], tracks[:, p + 1:p + seq_length + 1]
+        loss, _, h = loss_and_grads_batched(params, inputs, targets, h)
+        total, count = total + loss * N, count + inputs.size
+    return total / count
+
+
+def training_run(text: str, setting: str, seed: int = 0, steps: int = 4000, batch_size: int = 32,
+                 eval_every: int = 250, sample_steps=(0, 100, 300, 1000, 4000),
+                 val_fraction: float = 0.1, sample_length: int = 300) -> dict:
+    """Train one setting of ``SETTINGS`` on the first 90% of ``text``; record its progress.
+
+    At step 0 and every ``eval_every`` steps: the validation loss per character on the
+    last 10% of the text and the mean training loss per character since the last point;
+    at ``sample_steps``: a sample of ``sample_length`` characters, drawn after the model
+    has read the first 200 validation characters (so that its state is a typical one).
+    """
+    if setting not in SETTINGS:
+        raise ValueError(f"expected a setting in {sorted(SETTINGS)}, got {setting!r}")
+    split = int(len(text) * (1 - val_fraction))
+    train_text = text[:split]
+    vocab = Vocabulary(train_text)
+    val_data = vocab.encode("".join(ch for ch in text[split:] if ch in vocab.index))
+    config = TrainConfig(seq_length=25, steps=steps, seed=seed, **SETTINGS[setting])
+    rng = np.random.default_rng(seed + 1000)
+    record = {"setting": setting, **SETTINGS[setting], "seed": seed, "batch_size": batch_size,
+              "steps": [], "chars": [], "val_loss_per_char": [], "train_loss_per_char": [],
+              "samples": []}
+
+    def observe(step, params, train_loss):
+        if step % eval_every == 0 or step == steps:
+            record["steps"].append(step)
+            record["chars"].append(step * batch_size * config.seq_length)
+            record["val_loss_per_char"].append(round(loss_per_char(params, val_data), 5))
+            record["train_loss_per_char"].append(round(train_loss, 5))
+        if step in sample_steps:
+            prompt = val_data[:200]
+            _, _, h = loss_and_grads(params, prompt[:-1], prompt[1:], np.zeros(config.hidden_size))
+            text_out = vocab.decode(sample(params, h, int(prompt[-1]), sample_length, rng))
+            record["samples"].append({"step": step, "text": text_out})
+
+    params = init_params(len(vocab), config.hidden_size, np.random.default_rng(seed))
+    observe(0, params, float(np.log(len(vocab))))  # untrained: about a uniform guess
+
+    def on_step(step, params, log):
+        done = step + 1
+        if done in sample_steps or done % eval_every == 0 or done == steps:
+            recent = log.loss[-(done - (record["steps"][-1] if record["steps"] else 0)):]
+            observe(done, params, float(np.mean(recent)) / config.seq_length)
+
+    start = time.perf_counter()
+    train(train_text, config, params=params, batch_size=batch_size,
+          loss_fn=loss_and_grads_batched, on_step=on_step)
+    record["seconds"] = round(time.perf_counter() - start, 1)
+    return record
+
+
+def _run(args):
+    setting, seed, steps, batch_size = args
+    return training_run(corpus_pydoc_topics(), setting, seed, steps, batch_size,
+                        eval_every=max(250, steps // 16), sample_steps=sorted({0, 100, 300, 1000, steps // 4, steps}))
+
+
+def load_training(name: str = "minchar_training") -> dict:
+    """The precomputed training record shipped in ``rnncourse/results/<name>.json``."""
+    import json
+
+    path = RESULTS / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no precomputed results {path}; make them with "
+                                f"python -m rnncourse.minchar_batched --out {path}")
+    return json.loads(path.read_text())
+
+
+def retrain(name: str = "minchar_training") -> dict:
+    """Run the command recorded in a shipped record again (without ``--out``); return the new record."""
+    import shlex
+
+    args = shlex.split(load_training(name)["command"])[3:]  # after "python -m rnncourse.minchar_batched"
+    if "--out" in args:
+        i = args.index("--out")
+        del args[i:i + 2]
+    return main(args)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the command line (``argv`` or ``sys.argv``); return the record, written to ``--out`` if given."""
+    parser = argparse.ArgumentParser(
+        description="Train min-char-rnn (batched) in the listing's and the small setting, "
+                    "several seeds, and record validation loss and samples.")
+    parser.add_argument("--out", type=Path, help="JSON file to write (default: write nothing)")
+    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--settings", nargs="+", choices=sorted(SETTINGS), default=list(SETTINGS))
+    parser.add_argument("--jobs", type=int, default=1, help="processes run side by side")
+    args = parser.parse_args(argv)
+    jobs = [(s, seed, args.steps, args.batch_size) for s in args.settings for seed in args.seeds]
+    start = time.perf_counter()
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            runs = list(pool.map(_run, jobs))
+    else:
+        runs = [_run(job) for job in jobs]
+    for run in runs:
+        print(f"{run['setting']:8s} seed {run['seed']}: validation loss "
+              f"{run['val_loss_per_char'][-1]:.3f} nats/char ({run['seconds']} s)", flush=True)
+    text = corpus_pydoc_topics()
+    result = {"command": " ".join(["python -m rnncourse.minchar_batched", *(argv or sys.argv[1:])]),
+              "task": "min-char-rnn on the Python language reference (pydoc_data.topics), "
+                      "first 90% for training, last 10% for validation",
+              "corpus_chars": len(text), "python": sys.version.split()[0], "numpy": np.__version__,
+              "settings": SETTINGS, "config": {k: v for k, v in asdict(TrainConfig()).items()
+                                               if k in ("seq_length", "clip")},
+              "steps": args.steps, "batch_size": args.batch_size, "seeds": args.seeds,
+              "minutes": round((time.perf_counter() - start) / 60, 1), "runs": runs}
+    if args.out:
+        write_json(args.out, result, indent=1)
+    return result
+
+
+if __name__ == "__main__":
+    import os
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    main()
