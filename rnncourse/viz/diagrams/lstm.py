@@ -129,7 +129,9 @@ def lstm_cell(highlight=None, variant=None, title=None, equation=True):
         cv.node((X_F, TOP), "×", color=st.color("f") if highlight == "f" else cc)
     cv.node((X_G, TOP), "+", color=cc)
 
-    _bus(cv, [X_F, X_I, X_G, X_O], ink if highlight is None else PALETTE["dim"])
+    fed = [x for x, gone in ((X_F, no_f or v == "CIFG"), (X_I, no_i), (X_G, False), (X_O, no_o))
+           if not gone]  # a removed or coupled gate has no weights of its own
+    _bus(cv, fed, ink if highlight is None else PALETTE["dim"])
 
     # forget gate
     fc = st.color("f")
@@ -156,7 +158,7 @@ def lstm_cell(highlight=None, variant=None, title=None, equation=True):
         _gate_box(cv, X_I, "σ", ic, st.fill("i"))
         cv.node((X_G, 3.6), "×", color=write)
         cv.line([(X_I, GATE_Y + 0.3), (X_I, 3.6), (X_G - 0.22, 3.6)], color=ic, width=st.width("i"))
-        cv.text((X_I - 0.35, 3.2), "$i_t$", color=ic, fontsize=12)
+        cv.text((X_I + 0.3, 3.2), "$i_t$", color=ic, fontsize=12)
         cv.arrow((X_G, GATE_Y + 0.3), (X_G, 3.6 - 0.22), color=gc, width=st.width("g"), shrink=0)
         cv.arrow((X_G, 3.6 + 0.22), (X_G, TOP - 0.22), color=write, shrink=0)
     g_text = "id" if v == "NIAF" else "tanh"
@@ -191,9 +193,9 @@ def lstm_cell(highlight=None, variant=None, title=None, equation=True):
         for x, label in ((X_F, "$p_f$"), (X_I, "$p_i$")):
             if (x == X_F and (no_f or v == "CIFG")) or (x == X_I and no_i):
                 continue
-            cv.arrow((1.3 if x == X_F else x - 0.5, TOP - 0.05), (x - 0.3, GATE_Y + 0.32),
+            cv.arrow((1.3 if x == X_F else x - 0.8, TOP - 0.05), (x - 0.3, GATE_Y + 0.32),
                      color=pc, dashed=True, width=1.0, shrink=2)
-            cv.text((x - 0.75 if x == X_F else x - 0.65, 3.95), label, color=pc, fontsize=10)
+            cv.text((x - 0.75 if x == X_F else x - 0.95, 3.95), label, color=pc, fontsize=10)
         if not no_o:
             cv.arrow((9.6, TOP - 0.05), (X_O + 0.35, GATE_Y + 0.32), color=pc, dashed=True,
                      width=1.0, shrink=2)
