@@ -25,8 +25,9 @@ from torch import nn
 from rnncourse._io import write_json
 from rnncourse.cli import command_line, non_negative_int, positive_float, positive_int
 from rnncourse.cells import ODYSSEY_VARIANTS, GRUCell, LSTMCell, LSTMOptions, MUTCell, RNNCell
-from rnncourse.runtime import threads
+from rnncourse.runtime import isolated_rng, threads
 from rnncourse.sequence import SequenceLayer
+from rnncourse.training import fit
 
 __all__ = ["TrainConfig", "CELL_KINDS", "segment_sum_batch", "recall_batch", "make_batch",
            "make_cell", "Regressor",
@@ -122,23 +123,22 @@ class Regressor(nn.Module):
 
 
 def train(kind: str, config: TrainConfig = TrainConfig(), device="cpu") -> dict:
-    """Train one model; returns a dict with the trained ``model``, its ``losses`` after
+    """Train one model (Adam, constant learning rate, gradients clipped:
+    ``rnncourse.training.fit``); returns a dict with the trained ``model``, its ``losses`` after
     each update, the cumulative wall-clock ``seconds``, and ``val_loss``, the validation
     MSE at the end (data from a fixed seed, the same for every run)."""
-    torch.manual_seed(config.seed)
-    model = Regressor(kind, 2, config.hidden, config.forget_bias).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    with isolated_rng():
+        torch.manual_seed(config.seed)
+        model = Regressor(kind, 2, config.hidden, config.forget_bias).to(device)
     data = torch.Generator().manual_seed(config.seed)
-    losses, seconds, start = [], [], time.perf_counter()
-    for _ in range(config.steps):
+
+    def next_loss(step):
         x, y = make_batch(config, config.batch, data)
-        loss = nn.functional.mse_loss(model(x.to(device))[:, -y.shape[1]:], y.to(device))
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-        optimizer.step()
-        losses.append(loss.item())
-        seconds.append(time.perf_counter() - start)
+        return nn.functional.mse_loss(model(x.to(device))[:, -y.shape[1]:], y.to(device))
+
+    seconds, start = [], time.perf_counter()
+    losses = fit(model, next_loss, config,
+                 on_step=lambda done, loss: seconds.append(time.perf_counter() - start))
     x, y = make_batch(config, config.val_batch, torch.Generator().manual_seed(10_000))
     with torch.no_grad():
         val = nn.functional.mse_loss(model(x.to(device))[:, -y.shape[1]:], y.to(device)).item()

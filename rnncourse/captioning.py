@@ -38,9 +38,10 @@ from rnncourse import decoding
 from rnncourse.data import scenes as sc
 from rnncourse.decoding import greedy_search, select
 from rnncourse.runtime import threads
+from rnncourse.training import LoopConfig, fit
 
 __all__ = ["SceneCNN", "Captioner", "AttentionCaptioner", "Caption", "greedy",
-           "beam_search", "caption_log_prob", "fit", "train_captioner", "evaluate_captions",
+           "beam_search", "caption_log_prob", "train_captioner", "scene_loop", "evaluate_captions",
            "add_training_arguments", "train_and_ship", "scenes_data", "TEST_SEED",
            "add_arguments", "run"]
 
@@ -247,36 +248,11 @@ def _loss(model, images, words):
     return F.cross_entropy(logits.flatten(0, 1), words[:, 1:].flatten(), ignore_index=_PAD)
 
 
-def fit(model: nn.Module, next_loss, steps: int, lr: float, clip: float | None = None,
-        log_every: int = 0, max_seconds: float | None = None) -> list:
-    """Adam with a one-cycle learning rate on ``next_loss()`` (the loss of a fresh batch at
-    each call); returns the loss of every step. Stops early after ``max_seconds`` if
-    given (the schedule then ends unfinished). Shared with ``rnncourse.vqa``."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps, pct_start=0.1)
-    model.train()
-    losses, start = [], time.time()
-    for step in range(steps):
-        if max_seconds is not None and time.time() - start > max_seconds:
-            break
-        loss = next_loss()
-        optimizer.zero_grad()
-        loss.backward()
-        if clip:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
-        schedule.step()
-        losses.append(loss.item())
-        if log_every and (step + 1) % log_every == 0:
-            print(f"step {step + 1}/{steps}  loss {np.mean(losses[-log_every:]):.4f}", flush=True)
-    model.eval()
-    return losses
-
-
 def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: float = 2e-3,
                     seed: int = 0, scenes: list | None = None, pool: int = 6000,
                     log_every: int = 0, max_seconds: float | None = None) -> list:
-    """Teacher forcing with cross-entropy (see ``fit``); returns the loss of every step.
+    """Teacher forcing with cross-entropy, Adam with a one-cycle learning rate, gradients
+    clipped to norm 1 (``rnncourse.training.fit``); returns the loss of every step.
 
     Batches come from ``scenes``, or from ``pool`` scenes made with ``seed``; images are
     rendered once, and every time a scene is used a caption is drawn anew.
@@ -287,14 +263,20 @@ def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: floa
         scenes = sc.make_scenes(pool, seed, model.config["image_size"])
     images = torch.from_numpy(sc.render_batch(scenes)).to(device)  # (P, 3, S, S)
 
-    def next_loss():
+    def next_loss(step):
         index = rng.permutation(len(scenes))[:batch_size]
         words = sc.caption_tokens([scenes[i] for i in index], rng)
         return _loss(model, images[torch.from_numpy(index).to(device)],
                      torch.from_numpy(words).to(device))
 
-    return fit(model, next_loss, steps, lr, clip=1.0, log_every=log_every,
-               max_seconds=max_seconds)
+    return fit(model, next_loss, scene_loop(steps, lr, 1.0, log_every, max_seconds))
+
+
+def scene_loop(steps: int, lr: float, clip: float | None, log_every: int,
+               max_seconds: float | None) -> LoopConfig:
+    """The loop settings of the scene models (captioner, VQA): one-cycle Adam."""
+    return LoopConfig(steps=steps, lr=lr, clip=clip, schedule="one-cycle", log_every=log_every,
+                      max_minutes=None if max_seconds is None else max_seconds / 60)
 
 
 def evaluate_captions(model: nn.Module, scenes: list, beam_size: int = 1) -> dict:

@@ -24,7 +24,8 @@ from rnncourse.cli import (command_line, non_negative_float, non_negative_int, p
                            positive_int)
 from rnncourse.data.strokes import pad_strokes, word_strokes
 from rnncourse.mdn import mdn_nll, n_outputs, sample, split_outputs
-from rnncourse.runtime import threads
+from rnncourse.runtime import isolated_rng, threads
+from rnncourse.training import LoopConfig, fit
 
 __all__ = ["WORDS", "HandwritingLSTM", "TrainConfig", "handwriting_data", "train_handwriting",
            "add_arguments", "run"]
@@ -76,6 +77,8 @@ class HandwritingLSTM(nn.Module):
 
 @dataclass
 class TrainConfig:
+    """The handwriting recipe: the model, the data, and the loop (``rnncourse.training``)."""
+
     n_hidden: int = 64
     n_components: int = 10
     steps: int = 1500
@@ -99,36 +102,32 @@ def handwriting_data(words=WORDS, copies: int = 8, seed: int = 0):
 
 
 def train_handwriting(config: TrainConfig, device=None, log_every: int = 0, words=WORDS):
-    """Train a HandwritingLSTM with Adam; returns (model, losses per step, validation NLL).
+    """Train a HandwritingLSTM with Adam at a constant learning rate, gradients clipped
+    (``rnncourse.training.fit``); returns (model, losses per step, validation NLL).
 
     The validation set is fresh jittered copies of the same words (seed + 1).
     """
-    torch.manual_seed(config.seed)
     device = device or torch.device("cpu")
-    x, y, mask = (t.to(device) for t in handwriting_data(words, config.copies, config.seed))
-    vx, vy, vmask = (t.to(device) for t in handwriting_data(words, 1, config.seed + 1))
-    model = HandwritingLSTM(config.n_hidden, config.n_components).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+    with isolated_rng():
+        torch.manual_seed(config.seed)
+        x, y, mask = (t.to(device) for t in handwriting_data(words, config.copies, config.seed))
+        vx, vy, vmask = (t.to(device) for t in handwriting_data(words, 1, config.seed + 1))
+        model = HandwritingLSTM(config.n_hidden, config.n_components).to(device)
     generator = torch.Generator().manual_seed(config.seed)
     lengths = mask.sum(1).long().cpu()
     by_length = torch.argsort(lengths)  # batches of similar length waste little on padding
-    losses, began = [], time.time()
-    for step in range(config.steps):
-        if config.max_minutes and time.time() - began > 60 * config.max_minutes:
-            break
+
+    def next_loss(step):
         first = torch.randint(len(x) - config.batch_size + 1, (1,), generator=generator).item()
         batch = by_length[first:first + config.batch_size]
         T = int(lengths[batch].max())
         batch = batch.to(device)
         y_hat, _ = model(x[batch, :T])
-        loss = mdn_nll(split_outputs(y_hat), y[batch, :T], mask[batch, :T])
-        optimiser.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-        optimiser.step()
-        losses.append(loss.item())
-        if log_every and (step % log_every == 0 or step == config.steps - 1):
-            print(f"step {step:5d}  train NLL {np.mean(losses[-log_every:]):.3f}", flush=True)
+        return mdn_nll(split_outputs(y_hat), y[batch, :T], mask[batch, :T])
+
+    loop = LoopConfig(steps=config.steps, lr=config.lr, clip=config.clip,
+                      max_minutes=config.max_minutes or None, log_every=log_every)
+    losses = fit(model, next_loss, loop, name="handwriting")
     with torch.no_grad():
         val = mdn_nll(split_outputs(model.eval()(vx)[0]), vy, vmask).item()
     return model, losses, val

@@ -26,7 +26,8 @@ from torch import nn
 
 from rnncourse._io import write_json
 from rnncourse.cli import command_line, non_negative_int, path_text, positive_float, positive_int
-from rnncourse.runtime import threads
+from rnncourse.runtime import isolated_rng, threads
+from rnncourse.training import fit
 
 __all__ = ["BASELINE_MSE", "KINDS", "adding_problem", "SequenceRegressor", "AddingConfig",
            "train_adding", "run_all", "load_curves", "add_arguments", "run"]
@@ -90,7 +91,7 @@ class AddingConfig:
     batch_size: int = 32
     steps: int = 1500
     lr: float = 3e-3
-    clip_norm: float = 1.0
+    clip: float = 1.0
     eval_every: int = 50
     eval_size: int = 500
     seed: int = 0
@@ -98,34 +99,35 @@ class AddingConfig:
 
 
 def train_adding(kind: str, config: AddingConfig, device: str = "cpu", on_eval=None) -> dict:
-    """Train one model with Adam and clipping by norm; return its learning curve.
+    """Train one model with Adam and clipping by norm (``rnncourse.training.fit``); return
+    its learning curve.
 
     The curve is the mean squared error on a fixed evaluation set, every
     ``eval_every`` steps (step 0 included); ``on_eval(kind, step, mse)`` sees each point.
     """
-    torch.manual_seed(config.seed)
     g_data = torch.Generator().manual_seed(config.seed + 1)
     g_eval = torch.Generator().manual_seed(config.seed + 2)
     x_eval, y_eval = (t.to(device) for t in adding_problem(config.eval_size, config.T, g_eval))
-    model = SequenceRegressor(kind, config.hidden_size).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    with isolated_rng():
+        torch.manual_seed(config.seed)
+        model = SequenceRegressor(kind, config.hidden_size).to(device)
     steps, mse = [], []
-    start = time.perf_counter()
-    for step in range(config.steps + 1):
+
+    def evaluate(step, loss=None):
         if step % config.eval_every == 0:
             with torch.no_grad():
                 steps.append(step)
                 mse.append(float(((model(x_eval) - y_eval) ** 2).mean()))
             if on_eval:
                 on_eval(kind, step, mse[-1])
-        if step == config.steps:
-            break
+
+    def next_loss(step):
         x, y = (t.to(device) for t in adding_problem(config.batch_size, config.T, g_data))
-        loss = ((model(x) - y) ** 2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
-        optimizer.step()
+        return ((model(x) - y) ** 2).mean()
+
+    start = time.perf_counter()
+    evaluate(0)
+    fit(model, next_loss, config, on_step=evaluate)
     return {"steps": steps, "mse": mse, "seconds": round(time.perf_counter() - start, 1)}
 
 

@@ -29,8 +29,9 @@ from rnncourse.data.dates import date_pairs, written_date, date_formats, random_
 from rnncourse.data.number_words import number_pairs, split_numbers
 from rnncourse.data.seq_batching import PAD, make_pair_batch
 from rnncourse.pretrained import Record, _with_aliases
-from rnncourse.runtime import threads
+from rnncourse.runtime import isolated_rng, threads
 from rnncourse.seq2seq import Seq2Seq
+from rnncourse.training import LoopConfig, fit
 
 __all__ = ["VARIANTS", "TASKS", "heldout_pairs", "task_data", "train_seq2seq", "translate",
            "accuracy", "accuracy_by_length", "add_arguments", "run"]
@@ -118,33 +119,30 @@ def train_seq2seq(task: str, variant: str, steps: int = 3000, batch_size: int = 
                   lr: float = 3e-3, clip: float = 1.0, hidden: int = 64, emb: int = 32,
                   seed: int = 0, max_minutes: float | None = None, device="cpu",
                   log_every: int = 100, command: str | None = None):
-    """Train one variant on one task; returns (model, record for ``pretrained.save``).
+    """Train one variant on one task (Adam, constant learning rate, gradients clipped:
+    ``rnncourse.training.fit``); returns (model, record for ``pretrained.save``).
 
     ``command`` is the ``rnncourse seq2seq`` command the record gives (default: the one
     with these arguments and the steps done)."""
-    torch.manual_seed(seed)
-    data = task_data(task, seed)
-    config = dict(src_chars=data["src_chars"], tgt_chars=data["tgt_chars"], emb=emb,
-                  hidden=hidden, **VARIANTS[variant])
-    model = Seq2Seq(**config).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    start, losses, step = time.time(), [], 0
-    for step in range(1, steps + 1):
-        model.train()
-        batch = make_pair_batch(data["sample"](batch_size), model.src_vocab,
-                                model.tgt_vocab).to(device)
-        logits = model(batch.src, batch.src_len, batch.tgt_in)  # (N, T, V)
-        loss = F.cross_entropy(logits.flatten(0, 1), batch.tgt_out.flatten(), ignore_index=PAD)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
-        losses.append(loss.item())
-        if step % log_every == 0:
-            print(f"{task}/{variant} step {step}: loss {np.mean(losses[-log_every:]):.4f} "
-                  f"({time.time() - start:.0f} s)", flush=True)
-        if max_minutes is not None and time.time() - start > 60 * max_minutes:
-            break
+    with isolated_rng():
+        torch.manual_seed(seed)
+        data = task_data(task, seed)
+        config = dict(src_chars=data["src_chars"], tgt_chars=data["tgt_chars"], emb=emb,
+                      hidden=hidden, **VARIANTS[variant])
+        model = Seq2Seq(**config).to(device)
+
+        def next_loss(step):
+            batch = make_pair_batch(data["sample"](batch_size), model.src_vocab,
+                                    model.tgt_vocab).to(device)
+            logits = model(batch.src, batch.src_len, batch.tgt_in)  # (N, T, V)
+            return F.cross_entropy(logits.flatten(0, 1), batch.tgt_out.flatten(),
+                                   ignore_index=PAD)
+
+        start = time.time()
+        losses = fit(model, next_loss, LoopConfig(steps=steps, lr=lr, clip=clip,
+                                                  max_minutes=max_minutes, log_every=log_every),
+                     name=f"{task}/{variant}")
+    step = len(losses)
     acc = accuracy(model, data["test"])
     if command is None:
         args = argparse.Namespace(task=task, variant=variant, steps=step, batch_size=batch_size,

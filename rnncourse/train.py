@@ -17,12 +17,12 @@ standard library, ships inside the package.)
 
 import argparse
 import dataclasses
-import math
 import platform
 import shlex
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 import torch
@@ -39,6 +39,7 @@ from rnncourse.data.vocab import Vocab
 from rnncourse.device import get_device
 from rnncourse.runtime import isolated_rng, threads
 from rnncourse.seeding import seed_everything
+from rnncourse.training import amp_settings, fit, lr_at
 
 __all__ = ["TrainConfig", "TrainResult", "train", "lr_at", "command_line", "ship", "add_arguments", "run"]
 
@@ -54,7 +55,12 @@ def _option(default, check, help: str):
 
 @dataclass
 class TrainConfig:
-    """Everything a training run depends on (the record stores all of it)."""
+    """Everything a training run depends on (the record stores all of it). The loop
+    settings (steps, lr, clip, warmup, min_lr_ratio, max_minutes) carry the names of
+    ``rnncourse.training.LoopConfig``; the schedule is cosine with warm-up."""
+
+    schedule: ClassVar[str] = "cosine"
+
     corpus: str = _option("python", None, "text to train on: " + ", ".join(CORPORA))
     data_path: str | None = _option(None, path_text, "the Tiny Shakespeare file, if it is "
                                     "not in $RNNCOURSE_DATA_DIR")
@@ -97,15 +103,6 @@ class TrainResult:
     device: str = "cpu"
 
 
-def lr_at(step: int, config: TrainConfig) -> float:
-    """Learning rate of ``step`` (0-based): linear warm-up, then cosine decay."""
-    if step < config.warmup:
-        return config.lr * (step + 1) / config.warmup
-    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
-    ratio = config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
-    return config.lr * ratio
-
-
 def _semantic(config: TrainConfig) -> dict:
     d = dataclasses.asdict(config)
     return {k: v for k, v in d.items() if k not in _RUNTIME_FIELDS}
@@ -114,15 +111,6 @@ def _semantic(config: TrainConfig) -> dict:
 def _save_checkpoint(path: Path, payload: dict) -> None:
     with atomic_path(path) as tmp:  # a crash leaves the old checkpoint or the new one
         torch.save(payload, tmp)
-
-
-def _amp(device: torch.device):
-    """Autocast dtype and whether a GradScaler is needed (CUDA only)."""
-    if device.type != "cuda":
-        return None, False
-    if torch.cuda.is_bf16_supported():
-        return torch.bfloat16, False
-    return torch.float16, True
 
 
 def train(config: TrainConfig, train_text: str | None = None, val_text: str | None = None,
@@ -152,8 +140,7 @@ def _train(config: TrainConfig, train_text: str | None, val_text: str | None, re
     model = CharLSTM(vocab.to_string(), config.embed_dim, config.hidden_size,
                      config.num_layers, config.dropout).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    amp_dtype, use_scaler = _amp(device)
-    scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+    scaler = torch.amp.GradScaler("cuda", enabled=amp_settings(device)[1])
     batcher = TBPTTBatcher(vocab.encode(train_text), config.batch_size, config.seq_len)
     eval_text = val_text[: config.eval_chars] if config.eval_chars else val_text
     history = {"step": [], "train_loss": [], "val_loss": [], "samples": [], "chars_per_s": []}
@@ -172,15 +159,6 @@ def _train(config: TrainConfig, train_text: str | None, val_text: str | None, re
         wall_before, cpu_before = saved["wall_time_s"], saved["cpu_time_s"]
         torch.set_rng_state(saved["rng"].cpu())
 
-    def checkpoint() -> None:
-        if ckpt is not None:
-            _save_checkpoint(ckpt, {
-                "config": _semantic(config), "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
-                "step": step, "history": history, "wall_time_s": wall_time(),
-                "cpu_time_s": cpu_time(),
-                "state": state, "rng": torch.get_rng_state()})
-
     start_step, started, cpu0 = step, time.perf_counter(), time.process_time()
 
     def wall_time() -> float:
@@ -189,62 +167,67 @@ def _train(config: TrainConfig, train_text: str | None, val_text: str | None, re
     def cpu_time() -> float:
         return cpu_before + time.process_time() - cpu0
 
-    bar = tqdm(total=config.steps, initial=step, disable=not config.progress, desc="train")
-    window_loss, window_steps, t0 = 0.0, 0, time.perf_counter()  # since the last evaluation
-    while step < config.steps:
-        k = step % len(batcher)
-        if k == 0:
-            state = None  # a new pass over the text starts from a fresh state
-        x, y = (t.to(device) for t in batcher.window(k))
-        model.train()
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, config)
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            logits, state = model(x, state)  # (N, T, V)
-            loss = nn.functional.cross_entropy(logits.float().flatten(0, 1), y.flatten())
-        state = tuple(s.detach() for s in state)  # truncate BPTT here
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if config.clip:
-            scaler.unscale_(optimizer)
-            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-        scaler.step(optimizer)
-        scaler.update()
-        step += 1
-        window_loss += loss.item()
-        window_steps += 1
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.3f}")
+    def checkpoint(done: int) -> None:
+        if ckpt is not None:
+            _save_checkpoint(ckpt, {
+                "config": _semantic(config), "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
+                "step": done, "history": history, "wall_time_s": wall_time(),
+                "cpu_time_s": cpu_time(), "state": state, "rng": torch.get_rng_state()})
 
+    def next_loss(k: int) -> torch.Tensor:
+        """The recipe: the next window of the text, the state carried (TBPTT)."""
+        nonlocal state
+        if k % len(batcher) == 0:
+            state = None  # a new pass over the text starts from a fresh state
+        x, y = (t.to(device) for t in batcher.window(k % len(batcher)))
+        logits, state = model(x, state)  # (N, T, V)
+        state = tuple(s.detach() for s in state)  # truncate BPTT here
+        return nn.functional.cross_entropy(logits.float().flatten(0, 1), y.flatten())
+
+    bar = tqdm(total=config.steps, initial=step, disable=not config.progress, desc="train")
+    window = {"loss": 0.0, "steps": 0, "t0": time.perf_counter()}  # since the last evaluation
+    chars_per_step = config.batch_size * config.seq_len
+
+    def on_step(done: int, loss: float) -> bool:
+        """Evaluate, sample and checkpoint on schedule; stop at the time or step limit."""
+        window["loss"] += loss
+        window["steps"] += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.3f}")
         out_of_time = (config.max_minutes is not None
                        and time.perf_counter() - started > 60 * config.max_minutes)
-        stopped = out_of_time or (stop_after is not None and step - start_step >= stop_after)
-        last = step == config.steps
-        if step % config.eval_every == 0 or last:
-            seconds = time.perf_counter() - t0
-            history["step"].append(step)
-            history["train_loss"].append(window_loss / window_steps)
-            history["chars_per_s"].append(window_steps * x.numel() / max(seconds, 1e-9))
+        stopped = out_of_time or (stop_after is not None and done - start_step >= stop_after)
+        last = done == config.steps
+        if done % config.eval_every == 0 or last:
+            seconds = time.perf_counter() - window["t0"]
+            history["step"].append(done)
+            history["train_loss"].append(window["loss"] / window["steps"])
+            history["chars_per_s"].append(window["steps"] * chars_per_step / max(seconds, 1e-9))
             history["val_loss"].append(evaluate_loss(model, eval_text))
             bar.set_postfix(loss=f"{history['train_loss'][-1]:.3f}",
                             val=f"{history['val_loss'][-1]:.3f}")
             if not config.progress:
-                print(f"step {step}: train {history['train_loss'][-1]:.4f}, val "
+                print(f"step {done}: train {history['train_loss'][-1]:.4f}, val "
                       f"{history['val_loss'][-1]:.4f} nats/char, "
                       f"{history['chars_per_s'][-1]:.0f} chars/s", flush=True)
-            window_loss, window_steps, t0 = 0.0, 0, time.perf_counter()
-        if step % config.sample_every == 0 or last:
-            g = torch.Generator().manual_seed(config.seed + step)  # leaves the global RNG alone
+            window.update(loss=0.0, steps=0, t0=time.perf_counter())
+        if done % config.sample_every == 0 or last:
+            g = torch.Generator().manual_seed(config.seed + done)  # leaves the global RNG alone
             text = sample(model, "\n", config.sample_chars, temperature=0.8, generator=g)
-            history["samples"].append({"step": step, "text": text})
+            history["samples"].append({"step": done, "text": text})
             if config.progress:
-                tqdm.write(f"--- sample at step {step} ---\n{text}")
-        if step % config.checkpoint_every == 0 or last or stopped:
-            checkpoint()
-        if stopped:
-            break
+                tqdm.write(f"--- sample at step {done} ---\n{text}")
+        if done % config.checkpoint_every == 0 or last or stopped:
+            checkpoint(done)
+        return stopped
+
+    # the time limit is on_step's (it checkpoints before stopping), not the loop's
+    losses = fit(model, next_loss, dataclasses.replace(config, max_minutes=None),
+                 optimizer=optimizer, start_step=step, scaler=scaler, on_step=on_step)
     bar.close()
-    return TrainResult(model.eval(), config, history, step, wall_time(), cpu_time(), str(device))
+    return TrainResult(model.eval(), config, history, start_step + len(losses), wall_time(),
+                       cpu_time(), str(device))
 
 
 # --- rnncourse train -----------------------------------------------------------------

@@ -15,9 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnncourse.captioning import (TEST_SEED, SceneCNN, add_training_arguments, fit,
+from rnncourse.captioning import (TEST_SEED, SceneCNN, add_training_arguments, scene_loop,
                                   train_and_ship)
 from rnncourse.data import scenes as sc
+from rnncourse.training import fit
 
 __all__ = ["VQAModel", "answer", "every_question", "train_vqa", "accuracy_by_type",
            "add_arguments", "run"]
@@ -117,22 +118,22 @@ def train_vqa(model: VQAModel, steps: int, batch_size: int = 64, lr: float = 2e-
               seed: int = 0, pool: int = 6000, log_every: int = 0,
               max_seconds: float | None = None) -> list:
     """Cross-entropy over ``pool`` scenes made with ``seed`` (rendered once; a question
-    drawn anew each time a scene is used), optimised by ``captioning.fit``; returns the
-    loss of every step."""
+    drawn anew each time a scene is used), one-cycle Adam without clipping
+    (``rnncourse.training.fit``); returns the loss of every step."""
     rng = np.random.default_rng(seed)
     device = next(model.parameters()).device
     scenes = sc.make_scenes(pool, seed, model.config["image_size"])
     use_image = model.config["use_image"]
     images = torch.from_numpy(sc.render_batch(scenes)).to(device) if use_image else None
 
-    def next_loss():
+    def next_loss(step):
         index = rng.permutation(pool)[:batch_size]
         words, answers, _ = sc.question_tokens([scenes[i] for i in index], rng)
         batch = images[torch.from_numpy(index).to(device)] if use_image else None
         logits = model(batch, torch.from_numpy(words).to(device))
         return F.cross_entropy(logits, torch.from_numpy(answers).to(device))
 
-    return fit(model, next_loss, steps, lr, log_every=log_every, max_seconds=max_seconds)
+    return fit(model, next_loss, scene_loop(steps, lr, None, log_every, max_seconds))
 
 
 @torch.no_grad()
