@@ -130,7 +130,7 @@ def test_the_top_cells_dropdown_selects_a_cell(model):
     pairs = [v for _, v in view.suggested.options if v is not None]
     labels = [label for label, v in view.suggested.options if v is not None]
     assert any(label.startswith("inside quotes: ") for label in labels)
-    assert any(label.startswith("inside a comment: ") for label in labels)
+    assert any(label.startswith("position in line: ") for label in labels)
     layer, cell = next(p for p in pairs if p != (0, 0))
     view.suggested.value = (layer, cell)
     assert (explorer.layer, explorer.cell) == (layer, cell)
@@ -145,3 +145,10 @@ def test_switching_to_a_gate_in_the_view_recomputes_the_suggestions(model):
     view.quantity.value = "o"
     assert "output gate o_t" in view.display.value
     assert view.suggested.value is None and view.suggested.options != before
+
+
+def test_the_menu_leaves_out_features_that_are_constant_on_the_text(model):
+    view = CellExplorer(model, "x = 1\ny = 2\n").widget()  # no quotes, brackets or comments
+    labels = [label for label, value in view.suggested.options if value is not None]
+    assert labels and not any(label.startswith(("inside quotes", "inside brackets", "inside a comment"))
+                              for label in labels)

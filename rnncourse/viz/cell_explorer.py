@@ -196,8 +196,9 @@ class CellExplorerView:
     def _suggestions(self) -> list:
         options = [("pick a feature's best cell ...", None)]
         for feature, scores in self.explorer.top_cells().items():
+            # a feature that is constant on this text (no quotes typed) has r = 0 everywhere
             options += [(f"{feature}: layer {s.layer}, cell {s.cell} (r = {s.r:+.2f})",
-                         (s.layer, s.cell)) for s in scores]
+                         (s.layer, s.cell)) for s in scores if abs(s.r) > 1e-9]
         return options
 
     def _refresh(self) -> None:
