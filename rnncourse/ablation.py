@@ -25,6 +25,7 @@ from torch import nn
 from rnncourse._io import write_json
 from rnncourse.cli import command_line, non_negative_int, positive_float, positive_int
 from rnncourse.cells import ODYSSEY_VARIANTS, GRUCell, LSTMCell, LSTMOptions, MUTCell, RNNCell
+from rnncourse.results import RESULTS_DIR, load as load_shipped
 from rnncourse.runtime import isolated_rng, threads
 from rnncourse.sequence import SequenceLayer
 from rnncourse.training import fit
@@ -33,7 +34,6 @@ __all__ = ["TrainConfig", "CELL_KINDS", "segment_sum_batch", "recall_batch", "ma
            "make_cell", "Regressor",
            "train", "run_ablation", "run_lr_sweep", "RESULTS_DIR", "load_results"]
 
-RESULTS_DIR = Path(__file__).parent / "results"
 CELL_KINDS = ("RNN", "GRU", "LSTM", "LSTM0", "MUT1", "MUT2", "MUT3") + ODYSSEY_VARIANTS
 
 
@@ -170,10 +170,7 @@ def run_lr_sweep(kinds, lrs, seeds=(0, 1, 2), config: TrainConfig = TrainConfig(
 
 def load_results(name: str) -> dict:
     """A shipped results file: ``{"command", "seeds", "config", "results", ...}``."""
-    path = RESULTS_DIR / f"{name}.json"
-    if not path.exists():
-        raise KeyError(f"no results {name!r} in {RESULTS_DIR}")
-    return json.loads(path.read_text())
+    return load_shipped(name, f"rnncourse ablation --out rnncourse/results/{name}.json")
 
 
 def add_arguments(parser) -> None:
@@ -198,33 +195,24 @@ def _run(args) -> int:
     start = time.perf_counter()
     if getattr(args, "lrs", None):
         return _run_lr_sweep(args, config, start)
-    results = run_ablation(args.kinds, args.seeds, config, log=print)
-    record = {
-        "command": command_line("ablation", args),
-        "task": "segment sum (rnncourse.ablation.segment_sum_batch), validation MSE",
-        "seeds": args.seeds,
-        "config": asdict(config),
-        "torch": torch.__version__,
-        "wall_seconds": round(time.perf_counter() - start, 1),
-        "results": results,
-    }
+    record = _record(args, config, start, run_ablation(args.kinds, args.seeds, config, log=print),
+                     task="segment sum (rnncourse.ablation.segment_sum_batch), validation MSE")
     if args.out:
         write_json(args.out, record, indent=1)
         print("wrote", args.out)
     return 0
 
 
+def _record(args, config: TrainConfig, start: float, found: dict, **about) -> dict:
+    """What a results file holds: the command, what was run, settings, time, results."""
+    return {"command": command_line("ablation", args), **about, "seeds": args.seeds,
+            "config": asdict(config), "torch": torch.__version__,
+            "wall_seconds": round(time.perf_counter() - start, 1), "results": found}
+
+
 def _run_lr_sweep(args, config: TrainConfig, start: float) -> int:
-    results = run_lr_sweep(args.kinds, args.lrs, args.seeds, config, log=print)
-    sweep = {
-        "command": command_line("ablation", args),
-        "lrs": args.lrs,
-        "seeds": args.seeds,
-        "config": asdict(config),
-        "torch": torch.__version__,
-        "wall_seconds": round(time.perf_counter() - start, 1),
-        "results": results,
-    }
+    sweep = _record(args, config, start,
+                    run_lr_sweep(args.kinds, args.lrs, args.seeds, config, log=print), lrs=args.lrs)
     if args.out:
         path = Path(args.out)
         record = json.loads(path.read_text()) if path.exists() else {}

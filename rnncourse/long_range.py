@@ -16,16 +16,15 @@ curves shown in notebook 05 are precomputed by
 (settings and seed are recorded in the JSON) and read back with ``load_curves``.
 """
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import torch
 from torch import nn
 
 from rnncourse._io import write_json
 from rnncourse.cli import command_line, non_negative_int, path_text, positive_float, positive_int
+from rnncourse.results import load as load_shipped
 from rnncourse.runtime import isolated_rng, threads
 from rnncourse.training import fit
 
@@ -34,7 +33,6 @@ __all__ = ["BASELINE_MSE", "KINDS", "adding_problem", "SequenceRegressor", "Addi
 
 BASELINE_MSE = 1.0 / 6.0
 KINDS = ("lstm", "rnn", "rnn_orthogonal", "irnn")
-RESULTS = Path(__file__).parent / "results"
 
 
 def adding_problem(n: int, T: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -140,11 +138,7 @@ def run_all(config: AddingConfig, device: str = "cpu", on_eval=None) -> dict:
 
 def load_curves(name: str = "adding_curves") -> dict:
     """The precomputed curves shipped in ``rnncourse/results/<name>.json``."""
-    path = RESULTS / f"{name}.json"
-    if not path.exists():
-        raise FileNotFoundError(f"no precomputed results {path}; make them with "
-                                f"rnncourse adding --out {path}")
-    return json.loads(path.read_text())
+    return load_shipped(name, f"rnncourse adding --out rnncourse/results/{name}.json")
 
 
 def add_arguments(parser) -> None:

@@ -26,11 +26,11 @@ import numpy as np
 from rnncourse._io import write_json
 from rnncourse.minchar import (TrainConfig, Vocabulary, corpus_pydoc_topics, init_params, loss_and_grads,
                                sample, softmax, train)
+from rnncourse.results import load as load_shipped
 
 __all__ = ["loss_and_grads_batched", "train_batched", "loss_per_char", "SETTINGS",
            "training_run", "load_training", "retrain"]
 
-RESULTS = Path(__file__).parent / "results"
 # the listing's hyperparameters (deck 003) and the smaller ones notebook 04 trains live
 SETTINGS = {"listing": {"hidden_size": 100, "lr": 0.1}, "small": {"hidden_size": 64, "lr": 0.03}}
 
@@ -164,13 +164,8 @@ def _run(args):
 
 def load_training(name: str = "minchar_training") -> dict:
     """The precomputed training record shipped in ``rnncourse/results/<name>.json``."""
-    import json
-
-    path = RESULTS / f"{name}.json"
-    if not path.exists():
-        raise FileNotFoundError(f"no precomputed results {path}; make them with "
-                                f"python -m rnncourse.minchar_batched --out {path}")
-    return json.loads(path.read_text())
+    return load_shipped(name, f"python -m rnncourse.minchar_batched --out "
+                              f"rnncourse/results/{name}.json")
 
 
 def retrain(name: str = "minchar_training") -> dict:

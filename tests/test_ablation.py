@@ -75,5 +75,5 @@ def test_shipped_odyssey_results_cover_every_variant_and_seed():
     for kind in ["V", "NIG", "NFG", "NOG", "NIAF", "NOAF", "NP", "CIFG", "FGR", "GRU", "MUT1"]:
         assert len(record["results"][kind]) == len(record["seeds"])
     TrainConfig(**record["config"])  # the settings still name real options
-    with pytest.raises(KeyError):
+    with pytest.raises(FileNotFoundError, match="rnncourse ablation --out"):
         load_results("no_such_results")
