@@ -276,7 +276,8 @@ def train_speech(config: SpeechTrainConfig, recordings: list[Recording] | None =
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         start = int(state["step"])
-        torch.set_rng_state(state["torch_rng"])                       # dropout masks
+        if "torch_rng" in state:                                       # dropout masks
+            torch.set_rng_state(state["torch_rng"])
         history = {"step": state["history_step"].tolist(), "loss": state["history_loss"].tolist(),
                    "wall_time_s": float(state["wall_time_s"])}
         progress(f"resumed at step {start}")
