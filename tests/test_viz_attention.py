@@ -50,3 +50,27 @@ def test_explorer_from_model_keeps_one_heatmap_per_example():
     for ex in explorer.examples:
         assert ex.alpha.shape[1] == len(ex.source)
         np.testing.assert_allclose(ex.alpha.sum(1), 1, rtol=1e-5)
+
+
+def test_heatmap_has_a_colour_bar_for_alpha():
+    ex = examples()[0]
+    ax = plot_attention(ex.alpha, ex.source, ex.output)
+    assert ax.images[0].colorbar is not None
+    assert plot_attention(ex.alpha, ex.source, ex.output, colorbar=False).images[0].colorbar is None
+
+
+def test_explorer_decodes_a_typed_source_and_rejects_unknown_characters():
+    torch.manual_seed(0)
+    model = Seq2Seq("abc", "0123", emb=4, hidden=6, max_len=5).eval()
+    explorer = AttentionExplorer.from_model(model, [("abc", "01")])
+    box = explorer.view()
+    typed = box.children[1]
+    typed.value = "cab"  # what pressing Enter in the text box does
+    assert explorer.current.source == "cab" and explorer.index == 1
+    assert explorer.current.alpha.shape[1] == 3
+    assert box.children[0].value == 1 and len(box.children[0].options) == 2
+    assert explorer.label(1).startswith("·")  # no target: neither right nor wrong
+    with pytest.raises(ValueError, match="cannot read"):
+        explorer.add("abz")
+    with pytest.raises(ValueError, match="no model"):
+        AttentionExplorer(examples()).add("abc")

@@ -14,8 +14,10 @@ import numpy as np
 __all__ = ["plot_attention", "AttentionExample", "AttentionExplorer"]
 
 
-def plot_attention(alpha, source: str, output: str, ax=None, title: str | None = None):
-    """Heatmap of ``alpha`` (T, S): T output symbols (``output`` then </s>) by S source symbols.
+def plot_attention(alpha, source: str, output: str, ax=None, title: str | None = None,
+                   colorbar: bool = True):
+    """Heatmap of ``alpha`` (T, S): T output symbols (``output`` then </s>) by S source symbols,
+    with a colour bar for alpha_ij (in [0, 1]) unless ``colorbar=False``.
 
     Returns the matplotlib axes.
     """
@@ -28,7 +30,9 @@ def plot_attention(alpha, source: str, output: str, ax=None, title: str | None =
                          f"got {alpha.shape}")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.25 * len(source) + 1.5, 0.25 * len(rows) + 1.2))
-    ax.imshow(alpha, cmap="Greys", vmin=0, vmax=1, aspect="auto")
+    image = ax.imshow(alpha, cmap="Greys", vmin=0, vmax=1, aspect="auto")
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label=r"$\alpha_{ij}$", fraction=0.046, pad=0.02)
     ax.set_xticks(range(len(source)), [c if c != " " else "␣" for c in source], fontsize=8)
     ax.set_yticks(range(alpha.shape[0]), rows[:alpha.shape[0]], fontsize=8)
     ax.set_xlabel("source x_j")
@@ -64,7 +68,9 @@ class AttentionExplorer:
             raise ValueError("AttentionExplorer needs at least one example")
         self.examples = list(examples)
         self.index = 0
+        self.model = None  # set by from_model: then any typed source can be decoded
         self._out = None
+        self._pick = None
 
     @classmethod
     def from_model(cls, model, pairs) -> "AttentionExplorer":
@@ -72,8 +78,31 @@ class AttentionExplorer:
         outputs, alphas = model.greedy([s for s, _ in pairs])
         if alphas[0] is None:
             raise ValueError("this model has no attention to show")
-        return cls([AttentionExample(s, t, o, a.numpy())
-                    for (s, t), o, a in zip(pairs, outputs, alphas)])
+        explorer = cls([AttentionExample(s, t, o, a.numpy())
+                        for (s, t), o, a in zip(pairs, outputs, alphas)])
+        explorer.model = model
+        return explorer
+
+    def add(self, source: str, target: str = "") -> AttentionExample:
+        """Decode a new ``source`` (any text) with the model, add it and show it.
+
+        ``target`` is the expected output if known ("" when not: it is then not marked
+        right or wrong). Characters the model never saw are one clear error.
+        """
+        if self.model is None:
+            raise ValueError("this explorer has no model: build it with from_model to add sources")
+        if not source:
+            raise ValueError("type a source to translate")
+        known = set(self.model.src_vocab.stoi) - set(self.model.src_vocab.specials)
+        unknown = sorted(set(source) - known)
+        if unknown:
+            raise ValueError(f"the model cannot read {unknown}: it knows only "
+                             f"{''.join(sorted(known))!r}")
+        outputs, alphas = self.model.greedy([source])
+        self.examples.append(AttentionExample(source, target, outputs[0], alphas[0].numpy()))
+        if self._pick is not None:
+            self._pick.options = [(self.label(i), i) for i in range(len(self.examples))]
+        return self.select(len(self.examples) - 1)
 
     def select(self, index: int) -> AttentionExample:
         """Show example ``index``; returns it."""
@@ -90,13 +119,15 @@ class AttentionExplorer:
 
     def label(self, index: int) -> str:
         ex = self.examples[index]
-        return f"{'✓' if ex.correct else '✗'} {ex.source} -> {ex.output}"
+        mark = "·" if not ex.target else "✓" if ex.correct else "✗"
+        return f"{mark} {ex.source} -> {ex.output}"
 
     def figure(self):
         """A new figure with the heatmap of the selected example."""
         ex = self.current
+        wanted = f" (target {ex.target!r})" if ex.target else ""
         ax = plot_attention(ex.alpha, ex.source, ex.output,
-                            title=f"{ex.source!r} -> {ex.output!r} (target {ex.target!r})")
+                            title=f"{ex.source!r} -> {ex.output!r}{wanted}")
         ax.figure.tight_layout()
         return ax.figure
 
@@ -113,14 +144,28 @@ class AttentionExplorer:
         with self._out:  # an error in a callback would otherwise vanish in JupyterLab
             self.select(change["new"])
 
+    def _on_type(self, text):
+        with self._out:
+            try:
+                self.add(text.value.strip())
+                self._pick.value = self.index
+            except ValueError as err:
+                print(err)
+
     def view(self):
-        """The ipywidgets view: a dropdown of examples above the heatmap."""
+        """The ipywidgets view: a dropdown of examples above the heatmap, and (with a
+        model) a text box: type any source and press Enter to see its heatmap."""
         import ipywidgets as widgets
 
         pick = widgets.Dropdown(options=[(self.label(i), i) for i in range(len(self.examples))],
                                 value=self.index, description="example",
                                 layout=widgets.Layout(width="95%"))
-        self._out = widgets.Output()
+        self._out, self._pick = widgets.Output(), pick
         pick.observe(self._on_pick, names="value")
         self._redraw()
-        return widgets.VBox([pick, self._out])
+        if self.model is None:
+            return widgets.VBox([pick, self._out])
+        typed = widgets.Text(placeholder="type a source, press Enter", description="your input",
+                             continuous_update=False, layout=widgets.Layout(width="95%"))
+        typed.observe(lambda change: self._on_type(change["owner"]), names="value")
+        return widgets.VBox([pick, typed, self._out])
