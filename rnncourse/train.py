@@ -18,7 +18,6 @@ standard library, ships inside the package.)
 import argparse
 import dataclasses
 import platform
-import shlex
 import sys
 import time
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from tqdm.auto import tqdm
 from rnncourse._io import atomic_path
 from rnncourse.char_model import CharLSTM, evaluate_loss, sample
 from rnncourse.data.batching import TBPTTBatcher
+from rnncourse.cli import command_line as cli_command_line
 from rnncourse.cli import (device_name, fraction, non_negative_float, non_negative_int,
                            path_text, positive_float, positive_int)
 from rnncourse.data.corpora import CORPORA, load_corpus, sha256_text
@@ -257,15 +257,17 @@ def add_arguments(parser) -> None:
                         help="folder for --save-pretrained (default: the package's)")
 
 
-def command_line(config: TrainConfig, extra: list[str] = ()) -> str:
-    """The ``rnncourse train`` command that reproduces ``config``."""
-    args = ["rnncourse", "train", "--corpus", config.corpus]
-    for f in dataclasses.fields(TrainConfig):
-        value = getattr(config, f.name)
-        if value != f.default and f.name not in ("corpus", "device", "threads", "progress",
-                                                 "max_minutes"):
-            args += ["--" + f.name.replace("_", "-"), str(value)]
-    return shlex.join(args + list(extra))
+# options that say where or how fast a run happens, left out of a record's command
+LEAVE_OUT = ("device", "threads", "progress", "max_minutes", "no_resume", "pretrained_dir")
+
+
+def command_line(config: TrainConfig, stop_after: int | None = None,
+                 save_pretrained: str | None = None) -> str:
+    """The ``rnncourse train`` command that reproduces ``config`` (every option spelled
+    out; ``rnncourse.cli.command_line``)."""
+    args = argparse.Namespace(**dataclasses.asdict(config), stop_after=stop_after,
+                              save_pretrained=save_pretrained)
+    return cli_command_line("train", args, leave_out=LEAVE_OUT)
 
 
 def ship(result: TrainResult, name: str, command: str, directory=None) -> dict:
@@ -331,8 +333,8 @@ def run(args) -> int:
     if args.save_pretrained:
         # A run cut short (time limit, --stop-after) is reproduced from scratch by
         # stopping at the same step: training is deterministic across resumes.
-        cut = ["--stop-after", str(result.steps)] if result.steps < config.steps else []
-        command = command_line(config, cut + ["--save-pretrained", args.save_pretrained])
+        cut = result.steps if result.steps < config.steps else None
+        command = command_line(config, cut, args.save_pretrained)
         meta = ship(result, args.save_pretrained, command, args.pretrained_dir)
         print(f"saved {args.save_pretrained}: val loss {meta['val_loss']:.4f} nats/char")
     return 0
