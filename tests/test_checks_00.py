@@ -4,76 +4,12 @@ Each case replaces the solution region of one exercise by other code, runs the
 notebook's code cells up to that exercise's check in-process (slow demo cells
 skipped), then runs the check cell with its hidden tests, as the grader does.
 
-``run_check`` is the harness; the test files of notebooks 01-03 import it.
+The harness is ``tests/check_harness.py``.
 """
 
-import os
-import textwrap
-from pathlib import Path
-
-import matplotlib
-import matplotlib.pyplot
 import pytest
 
-from rnncourse.release import BEGIN_SOLUTION, END_SOLUTION, check_spec, exercise_groups, read_notebook
-
-matplotlib.use("Agg")
-ROOT = Path(__file__).resolve().parents[1]
-_NOTEBOOKS: dict = {}
-
-
-def _notebook(name: str):
-    if name not in _NOTEBOOKS:
-        _NOTEBOOKS[name] = read_notebook(ROOT / "solutions" / f"{name}.ipynb")
-    return _NOTEBOOKS[name]
-
-
-def _replace_region(source: str, body: str) -> str:
-    """``source`` with its (single) solution region replaced by ``body``."""
-    out, inside = [], False
-    for line in source.splitlines():
-        text = line.strip()
-        if text.startswith(BEGIN_SOLUTION):
-            inside, indent = True, line[: len(line) - len(line.lstrip())]
-            out += textwrap.indent(textwrap.dedent(body).strip("\n"), indent).splitlines()
-        elif text.startswith(END_SOLUTION):
-            inside = False
-        elif not inside:
-            out.append(line)
-    return "\n".join(out)
-
-
-def run_check(name: str, check_id: str, body: str | None = None, skip=(), extra: str = "",
-              stand_in: dict | None = None) -> dict:
-    """Run check ``check_id`` of solutions/``name`` with its exercise's region replaced by ``body``.
-
-    ``skip``: ids of slow demo cells not to run; ``stand_in``: id -> fast code run in
-    place of that cell (e.g. a training run replaced by fixed parameters); ``extra``:
-    code run just before the check. Raises what the check raises; returns the namespace.
-    """
-    nb = _notebook(name)
-    groups = {check_spec(nb.cells[check])["check"]: (cells, check) for cells, check in exercise_groups(nb)}
-    cells, check = groups[check_id]
-    namespace: dict = {}
-    cwd = os.getcwd()
-    os.chdir(ROOT / "solutions")
-    try:
-        for index in range(check):
-            cell = nb.cells[index]
-            if cell.cell_type != "code" or cell.get("id") in skip or check_spec(cell):
-                continue
-            source = (stand_in or {}).get(cell.get("id"), cell.source)
-            if body is not None and index == cells[-1]:
-                source = _replace_region(source, body)
-            source = "\n".join(l for l in source.splitlines() if not l.lstrip().startswith("%"))
-            exec(compile(source, f"{name}[{index}]", "exec"), namespace)
-        if extra:
-            exec(compile(textwrap.dedent(extra), f"{name}[extra]", "exec"), namespace)
-        exec(compile(nb.cells[check].source, f"{name}[{check_id}]", "exec"), namespace)
-    finally:
-        os.chdir(cwd)
-        matplotlib.pyplot.close("all")
-    return namespace
+from check_harness import run_notebook_check as run_check
 
 
 NAME = "00_welcome"

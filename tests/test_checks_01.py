@@ -1,12 +1,12 @@
 """Fair checks for notebook 01 (toy RNNs): correct alternatives pass, plausible slips fail.
 
-Harness: ``run_check`` of ``test_checks_00`` (the exercise's solution region replaced,
+Harness: ``run_notebook_check`` of ``tests/check_harness.py`` (the exercise's solution region replaced,
 the notebook's cells up to the check run in-process, training and figures skipped).
 """
 
 import pytest
 
-from test_checks_00 import run_check
+from check_harness import run_notebook_check as run_check
 
 NAME = "01_toy_rnns"
 SKIP = ("c12", "u01", "c27", "c32", "c33a")  # drawings, the FSM construction demo, training
@@ -208,7 +208,7 @@ def test_question_key_passes_and_other_options_fail(check_id, name, key):
 
 def test_generalisation_question_key():
     # this question sits after the training cells: run its check cell alone
-    from test_checks_00 import _notebook
+    from check_harness import _notebook
     from rnncourse.checks import check_answer, check_choice
     nb = _notebook(NAME)
     source = next(c.source for c in nb.cells if c.metadata.get("rnncourse", {}).get("check") == "01.q-generalisation")

@@ -1,12 +1,12 @@
 """Fair checks for notebook 02 (the forward pass): correct alternatives pass, slips fail.
 
-Harness: ``run_check`` of ``test_checks_00`` (the exercise's solution region replaced,
+Harness: ``run_notebook_check`` of ``tests/check_harness.py`` (the exercise's solution region replaced,
 the notebook's cells up to the check run in-process, the timing demo skipped).
 """
 
 import pytest
 
-from test_checks_00 import run_check
+from check_harness import run_notebook_check as run_check
 
 NAME = "02_rnn_forward"
 SKIP = ("c16", "c22a", "c25", "c26a")  # the timing demo; the claims on the trained models

@@ -1,12 +1,12 @@
 """Fair checks for notebook 03 (BPTT): correct alternatives pass, plausible slips fail.
 
-Harness: ``run_check`` of ``test_checks_00`` (the exercise's solution region replaced,
+Harness: ``run_notebook_check`` of ``tests/check_harness.py`` (the exercise's solution region replaced,
 the notebook's cells up to the check run in-process, slow figure cells skipped).
 """
 
 import pytest
 
-from test_checks_00 import run_check
+from check_harness import run_notebook_check as run_check
 
 NAME = "03_bptt"
 SKIP = ("g01", "g03", "c15", "c15b", "c15d", "c20", "c21a")  # diagrams and measured figures
