@@ -316,19 +316,23 @@ def train_speech(config: SpeechTrainConfig, recordings: list[Recording] | None =
     return model.eval(), history
 
 
-def command_line(config: SpeechTrainConfig, save: str | None = None) -> str:
-    """The ``rnncourse speech ...`` command that reproduces a run: the options of
-    ``config`` that differ from the defaults (runtime options left out)."""
-    default = SpeechTrainConfig()
-    args = ["rnncourse", "speech"]
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        if f.name in _RUNTIME_FIELDS or value == getattr(default, f.name):
+def command_line(config: SpeechTrainConfig, save: str | None = None, beam_size: int = 1) -> str:
+    """The ``rnncourse speech ...`` command that reproduces a run, spelled as
+    ``rnncourse.cli.command_line`` spells a verb's command: every option with its value
+    (defaults too), in the parser's order; options that only say where or how a run
+    happens (threads, checkpoint, stop_after) are left out."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    values = {**dataclasses.asdict(config), "save": save, "beam_size": beam_size,
+              "checkpoint": None, "stop_after": None}
+    if config.hold_out is None:
+        values["hold_out"] = "None"          # parsed back to None by ``run``
+    words = ["rnncourse", "speech"]
+    for action in parser._actions:
+        if action.dest in ("help", "threads") or values[action.dest] is None:
             continue
-        args += [f"--{f.name.replace('_', '-')}", str(value)]
-    if save:
-        args += ["--save", save]
-    return shlex.join(args)
+        words += [action.option_strings[0], str(values[action.dest])]
+    return shlex.join(words)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -344,14 +348,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def ship(model: CTCRecognizer, config: SpeechTrainConfig, history: dict, metrics: dict,
-         name: str) -> dict:
+         name: str, beam_size: int = 1) -> dict:
     """Write ``model`` to ``rnncourse/pretrained/<name>.*`` with its record; returns it."""
     from rnncourse import pretrained
     meta = {
         "builder": "rnncourse.speech:CTCRecognizer",
         "config": {k: getattr(config, k) for k in _MODEL_FIELDS},
         "training": {
-            "command": command_line(config, name),
+            "command": command_line(config, name, beam_size),
             "seed": config.seed,
             "steps": config.steps,
             "hyperparameters": {k: v for k, v in dataclasses.asdict(config).items()
@@ -391,7 +395,7 @@ def run(args: argparse.Namespace) -> int:
                         for k, v in beam.items()})
     print({k: round(v, 4) for k, v in metrics.items()})
     if args.save:
-        ship(model, config, history, metrics, args.save)
+        ship(model, config, history, metrics, args.save, args.beam_size)
         print(f"saved rnncourse/pretrained/{args.save}.*")
     return 0
 

@@ -108,10 +108,19 @@ def test_training_resumes_exactly_from_a_checkpoint(tmp_path):
     assert np.isfinite(hist["loss"]).all()
 
 
-def test_command_line_lists_only_what_differs_from_the_defaults():
+def test_command_line_spells_every_option_and_parses_back_to_the_same_config():
+    import argparse
+    import shlex
+    from rnncourse.speech import add_arguments
     config = dataclasses.replace(SpeechTrainConfig(), steps=10, hold_out=None, checkpoint="x.pt")
-    assert command_line(config, "speech_ctc") == (
-        "rnncourse speech --hold-out None --steps 10 --save speech_ctc")
+    command = command_line(config, "speech_ctc", beam_size=4)
+    words = shlex.split(command)
+    assert words[:2] == ["rnncourse", "speech"] and "--checkpoint" not in words
+    assert "--hold-out None" in command and "--steps 10" in command and "--lr 0.003" in command
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(words[2:])
+    assert (args.steps, args.save, args.beam_size, args.lr) == (10, "speech_ctc", 4, 0.003)
 
 
 def test_shipped_model_meets_the_targets_and_reproduces_its_record():
