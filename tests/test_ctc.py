@@ -94,8 +94,8 @@ def test_prefix_beam_search_score_is_the_full_ctc_probability():
 
 
 def test_prefix_beam_search_can_beat_greedy():
-    # greedy: frames (a, blank, ...) -> best path "blank blank" = ""? The classic case:
-    # p(blank) = 0.6 per frame but "1" collects 1 - 0.6^2 = 0.64 of the mass over 2 frames
+    # blank has p = 0.6 at both frames: the best path is "blank blank" (0.36), but the
+    # transcript "1" collects the other three alignments, 1 - 0.6^2 = 0.64
     log_probs = torch.log(torch.tensor([[0.6, 0.4], [0.6, 0.4]]))
     assert greedy_decode(log_probs) == []
     assert prefix_beam_search(log_probs, beam_size=4)[0] == [1]

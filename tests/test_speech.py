@@ -5,12 +5,10 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-import matplotlib
 
 from rnncourse.speech import (HOP_LENGTH, LABELS, N_FFT, WIN_LENGTH, CTCRecognizer,
                               SpeechTrainConfig, batch_features, command_line, hz_to_mel,
-                              log_mel, mel_filterbank, mel_to_hz, stack_frames, train_speech,
-                              transcribe)
+                              log_mel, mel_filterbank, mel_to_hz, stack_frames, train_speech)
 from rnncourse.data.fsdd import SAMPLE_RATE, load_recordings, official_split
 
 
