@@ -29,6 +29,7 @@ COMMANDS = {
     "vqa": ("rnncourse.vqa", "train a VQA model (or its question-only baseline) and ship it"),
     "handwriting": ("rnncourse.handwriting", "train the handwriting LSTM and ship it"),
     "music": ("rnncourse.music", "train a piano-roll RNN on the JSB chorales"),
+    "speech": ("rnncourse.speech", "train the CTC digit recogniser of notebook 12 and ship it"),
 }
 
 
