@@ -252,8 +252,8 @@ def test_saturation_check_rejects_slips(base, fn):
 # --- questions ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("check_id,name,key", [
-    ("08.q-temperature", "answer_8_4", "c"), ("08.q-correlation", "answer_8_5", "a"),
-    ("08.q-ngram-context", "answer_8_6", "d")])
+    ("08.q-temperature", "answer_8_1", "c"), ("08.q-correlation", "answer_8_2", "a"),
+    ("08.q-ngram-context", "answer_8_3", "d")])
 def test_questions_accept_the_key_and_reject_the_rest(base, check_id, name, key):
     _run(base, check_id, **{name: key})
     for wrong in "abcd".replace(key, ""):

@@ -206,8 +206,8 @@ def test_overfit_rejects_broken_loops(base, fn, message):
 # --- questions ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("check_id,name,key", [
-    ("09.q-detach", "answer_9_5", "c"), ("09.q-variational", "answer_9_6", "d"),
-    ("09.q-layer-norm", "answer_9_7", "a")])
+    ("09.q-detach", "answer_9_1", "c"), ("09.q-variational", "answer_9_2", "d"),
+    ("09.q-layer-norm", "answer_9_3", "a")])
 def test_questions_accept_the_key_and_reject_the_rest(base, check_id, name, key):
     _run(base, check_id, **{name: key.upper()})
     for wrong in "abcd".replace(key, ""):
