@@ -1,30 +1,33 @@
 """Notebook 07's checks are fair: correct alternative answers pass, plausible slips fail
-with a message that names them (issue 23: 7.1's slips each get their own message, 7.4's
+with a message that names them (issue 23: 7.1's slips each get their own message, 7.3's
 swapped return is reported as such). Also the learning-rate sweep behind section 4.
 
 Each test runs a check cell of ``solutions/07_gru_and_variants.ipynb`` (hidden tests
-included) in a namespace where the exercise's function is replaced; only the imports,
-the solution cells and the helper definitions run first, no training.
+included) with ``run_check`` of ``tests/check_harness.py``: the imports, then the solution
+cells and the helper definitions, then the answer under test (no demos, no training).
 """
 
 import json
 from dataclasses import replace
 from pathlib import Path
 
-import matplotlib
 import pytest
 
+from check_harness import run_check as harness_run_check
 from rnncourse.ablation import TrainConfig, load_results, run, run_lr_sweep
 from rnncourse.release import check_spec, exercise_groups, read_notebook
 
-matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = read_notebook(ROOT / "solutions" / "07_gru_and_variants.ipynb")
 HELPERS = ("class GRUCache",)
 
 
-def runnable(source: str) -> str:
-    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("%"))
+def setup_source() -> str:
+    """The solution cells (other exercises' answers) and the helper definitions, no demos."""
+    solution_cells = {i for cells, _ in exercise_groups(NOTEBOOK) for i in cells}
+    return "\n\n".join(cell.source for index, cell in enumerate(NOTEBOOK.cells)
+                        if cell.cell_type == "code" and (index in solution_cells
+                                                         or any(h in cell.source for h in HELPERS)))
 
 
 def check_cells() -> dict:
@@ -33,20 +36,13 @@ def check_cells() -> dict:
 
 @pytest.fixture(scope="module")
 def base():
-    solution_cells = {i for cells, _ in exercise_groups(NOTEBOOK) for i in cells}
-    namespace = {}
-    for index, cell in enumerate(NOTEBOOK.cells):
-        if cell.cell_type == "code" and (index == 1 or index in solution_cells
-                                         or any(h in cell.source for h in HELPERS)):
-            exec(compile(runnable(cell.source), f"07[{index}]", "exec"), namespace)
-    return namespace
+    return setup_source()
 
 
 def run_check(base, check_id, source, name):
-    namespace = dict(base)
-    exec(compile(source, "answer", "exec"), namespace)
-    assert name in namespace
-    exec(compile(NOTEBOOK.cells[check_cells()[check_id]].source, check_id, "exec"), namespace)
+    """Run the check with ``name`` defined by ``source`` after the notebook's definitions."""
+    assert f"def {name}" in source or f"{name} =" in source
+    harness_run_check("07_gru_and_variants", check_id, setup=base + "\n\n" + source)
 
 
 def fails(base, check_id, source, name, message=None):
