@@ -22,6 +22,7 @@ from rnncourse.data.batching import TBPTTBatcher
 from rnncourse.data.corpora import python_source
 from rnncourse.data.vocab import Vocab
 from rnncourse.pretrained import load
+from rnncourse.runtime import onednn
 from rnncourse.seeding import seed_everything
 from rnncourse.train import TrainConfig, train
 from rnncourse.viz.cell_explorer import CellExplorer
@@ -79,12 +80,10 @@ def main() -> None:
     print(f"  train()         {chars / ours.wall:8.0f} chars/s wall, {chars / ours.cpu:8.0f} per CPU-s"
           "  (includes one evaluation and one sample at the end)")
     print(f"  overhead ratio  {ours.cpu / bare.cpu:.2f} (CPU time, train() / bare loop)")
-    before = torch.backends.mkldnn.enabled
     for enabled in (True, False):
-        torch.backends.mkldnn.enabled = enabled
-        t = bare_loop(config, text)
+        with onednn(enabled):
+            t = bare_loop(config, text)
         print(f"  bare loop, oneDNN {'on ' if enabled else 'off'}: {chars / t.cpu:8.0f} chars per CPU-s")
-    torch.backends.mkldnn.enabled = before
 
     for name in ("char_lstm_python", "char_lstm_shakespeare"):
         with Timer() as t:
@@ -97,15 +96,13 @@ def main() -> None:
     print(f"cell explorer on 2,000 characters: {t.wall:.2f} s wall, {t.cpu:.2f} s CPU")
 
     for enabled in (True, False):
-        torch.backends.mkldnn.enabled = enabled
-        with torch.no_grad(), Timer() as t:
+        with onednn(enabled), torch.no_grad(), Timer() as t:
             logits, state = model(model.encode("import "))
             for _ in range(300):
                 idx = logits[0, -1].argmax().view(1, 1)
                 logits, state = model(idx, state)
         print(f"sampling 300 chars, oneDNN {'on ' if enabled else 'off'}: "
               f"{t.wall / 300 * 1e3:.2f} ms/char wall, {t.cpu / 300 * 1e3:.2f} ms/char CPU")
-    torch.backends.mkldnn.enabled = before
 
 
 if __name__ == "__main__":
