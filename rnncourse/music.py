@@ -14,7 +14,7 @@ The cells are ``rnncourse.cells`` run by ``rnncourse.sequence.SequenceLayer`` (f
 (``evaluate``); frame-level accuracy is Bay et al.'s ``TP / (TP + FP + FN)`` summed over
 frames, its expectation under the model as Boulanger-Lewandowski et al. report it.
 
-``python -m rnncourse.music --cell gru --seed 0`` trains one run with early stopping on
+``rnncourse music --cell gru --seed 0`` trains one run with early stopping on
 the validation NLL and writes ``results/jsb_gru_seed0.json`` (curves against updates and
 seconds, test metrics, the command); ``--ship`` also writes ``pretrained/jsb_gru``.
 Shapes: N batch, T time, H hidden units, K = 88 keys.
@@ -25,7 +25,6 @@ import hashlib
 import json
 import platform
 import shlex
-import sys
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -42,6 +41,7 @@ from rnncourse.sequence import SequenceLayer
 
 __all__ = ["CELLS", "HIDDEN_SIZES", "PAPER", "PianoRollRNN", "frame_nll", "frame_accuracy",
            "evaluate", "TrainConfig", "train", "command_line", "run_name", "RESULTS_DIR",
+           "shipped_training", "shipped_metrics",
            "load_run", "load_runs", "sample", "synthesize", "add_arguments", "run"]
 
 CELLS = ("tanh", "gru", "lstm")
@@ -184,14 +184,12 @@ def run_name(config: TrainConfig) -> str:
     return f"jsb_{config.cell}_seed{config.seed}"
 
 
-def command_line(config: TrainConfig, extra=()) -> str:
-    """The command that reproduces ``config`` (only the non-default settings)."""
-    args = ["python", "-m", "rnncourse.music"]
-    for f in fields(TrainConfig):
-        value = getattr(config, f.name)
-        if f.name in ("cell", "seed") or (value != f.default and f.name != "device"):
-            args += ["--" + f.name.replace("_", "-"), str(value)]
-    return shlex.join(args + list(extra))
+def command_line(config: TrainConfig, ship: bool = False) -> str:
+    """The ``rnncourse music ...`` command that reproduces ``config`` (every option spelled out)."""
+    from rnncourse.cli import command_line as verb_command
+
+    args = argparse.Namespace(**asdict(config), out_dir=None, ship=ship, threads=1, quiet=False)
+    return verb_command("music", args, leave_out=("threads", "quiet"))
 
 
 def _data_sha256(path=None) -> str:
@@ -340,7 +338,8 @@ def add_arguments(parser) -> None:
     for f in fields(TrainConfig):
         parser.add_argument("--" + f.name.replace("_", "-"), type=type(f.default),
                             default=f.default, choices=CELLS if f.name == "cell" else None)
-    parser.add_argument("--out-dir", default=str(RESULTS_DIR), help="where the results JSON goes")
+    parser.add_argument("--out-dir", default=None,
+                        help="where the results JSON goes (default: the package's results folder)")
     parser.add_argument("--ship", action="store_true",
                         help="also save the model as rnncourse/pretrained/jsb_<cell>")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -355,7 +354,7 @@ def run(args) -> int:
     result = train(config, data, log=None if args.quiet else print)
     model = result["model"]
     metrics = {split: evaluate(model, data[split]) for split in ("train", "valid", "test")}
-    command = command_line(config, ["--ship"] if args.ship else [])
+    command = command_line(config, ship=args.ship)
     record = {
         "command": command,
         "config": asdict(config) | {"hidden_size": model.config["hidden_size"]},
@@ -376,7 +375,7 @@ def run(args) -> int:
         "first_losses": result["first_losses"],
         "curve": result["curve"],
     }
-    out = Path(args.out_dir) / f"{run_name(config)}.json"
+    out = Path(args.out_dir or RESULTS_DIR) / f"{run_name(config)}.json"
     write_json(out, record, indent=1)
     print(f"wrote {out}: test NLL {metrics['test']['nll']:.3f}, "
           f"expected accuracy {metrics['test']['acc_expected']:.3f}")
@@ -384,23 +383,27 @@ def run(args) -> int:
         from rnncourse import pretrained
 
         meta = {"builder": "rnncourse.music:PianoRollRNN", "config": model.config,
-                "training": {k: record[k] for k in ("command", "data", "seed", "parameters",
-                                                    "train_seconds", "updates", "best_epoch",
-                                                    "torch", "device")},
-                "metrics": {f"{split}_nll_nats_per_step": metrics[split]["nll"]
-                            for split in metrics}
-                | {"test_acc_expected": metrics["test"]["acc_expected"]}}
+                "training": shipped_training(record), "metrics": shipped_metrics(metrics)}
         pretrained.save(f"jsb_{config.cell}", model.cpu(), meta, half=False)
         print(f"saved pretrained jsb_{config.cell}")
     return 0
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rnncourse.music",
-                                     description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+def shipped_training(record: dict) -> dict:
+    """The ``training`` part of a shipped model's record (the pretrained schema)."""
+    return {"command": record["command"], "seed": record["seed"], "steps": record["updates"],
+            "hyperparameters": {k: v for k, v in record["config"].items() if k != "hidden_size"},
+            "data": {"description": "JSB chorales, quarter-note piano rolls over 88 keys, the "
+                                    "229/76/77 split of Boulanger-Lewandowski et al. (2012)",
+                     "sha256": record["data"]["sha256"]},
+            "device": record["device"], "torch": record["torch"],
+            "wall_time_s": record["train_seconds"], "parameters": record["parameters"],
+            "best_epoch": record["best_epoch"]}
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def shipped_metrics(metrics: dict) -> dict:
+    """Split metrics named as the pretrained schema wants (<split>_<what>_<unit>)."""
+    return {"train_nll_nats_per_step": metrics["train"]["nll"],
+            "val_nll_nats_per_step": metrics["valid"]["nll"],
+            "test_nll_nats_per_step": metrics["test"]["nll"],
+            "test_frame_accuracy_fraction": metrics["test"]["acc_expected"]}

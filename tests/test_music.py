@@ -1,7 +1,6 @@
 """rnncourse.music: the piano-roll models, the NLL per time step, frame accuracy, sampling,
 the synthesiser, and the shipped JSB results and models (reproducible from their record)."""
 
-import argparse
 import hashlib
 import shlex
 
@@ -9,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from rnncourse.cli import verb_parser
 from rnncourse import pretrained
 from rnncourse.data.jsb import JSB_FILE, load_jsb
 from rnncourse.music import (CELLS, PianoRollRNN, TrainConfig, add_arguments, evaluate,
@@ -130,10 +130,8 @@ def test_every_cell_has_at_least_three_shipped_seeds():
 
 def _parse(command: str) -> TrainConfig:
     words = shlex.split(command)
-    assert words[:3] == ["python", "-m", "rnncourse.music"], command
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    args = parser.parse_args(words[3:])
+    assert words[:2] == ["rnncourse", "music"], command
+    args = verb_parser("music").parse_args(words[2:])
     return TrainConfig(**{k: getattr(args, k) for k in TrainConfig.__dataclass_fields__})
 
 
