@@ -15,6 +15,7 @@ whose name hashes to slice K of N, into a gradebook of its own with a manifest
 refusing overlaps, missing or foreign shards.
 """
 
+import argparse
 import csv
 import hashlib
 import json
@@ -145,6 +146,20 @@ def _listing_sha256(students) -> str:
     return hashlib.sha256("\n".join(sorted(students)).encode("utf-8")).hexdigest()
 
 
+def _positive(kind):
+    """An argparse type: a number above zero, else one clear line."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("submissions", nargs="+",
                         help="notebooks, or folders of them (alice.ipynb, or alice/NAME.ipynb); "
@@ -156,9 +171,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", default=None,
                         help="gradebook CSV (default: gradebook.csv, or gradebook-K-of-N.csv with "
                              "--shard; totals go to *_totals.csv, pytest's output to *.log)")
-    parser.add_argument("--jobs", type=int, default=2,
+    parser.add_argument("--jobs", type=_positive(int), default=2,
                         help="notebooks graded at once, one kernel each (default: 2)")
-    parser.add_argument("--timeout", type=float, default=60,
+    parser.add_argument("--timeout", type=_positive(float), default=60,
                         help="time limit per cell in seconds (default: 60)")
     parser.add_argument("--sandbox", choices=MODES, default="auto",
                         help="run each kernel in a bubblewrap sandbox: auto (default: where it "
@@ -166,11 +181,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sandbox-read", action="append", default=[], metavar="FOLDER",
                         help="a further folder the sandboxed kernels may read (repeatable)")
     defaults = Limits()
-    parser.add_argument("--memory-limit", type=int, default=defaults.memory_mb, metavar="MIB",
+    parser.add_argument("--memory-limit", type=_positive(int), default=defaults.memory_mb, metavar="MIB",
                         help=f"sandbox: memory per process in MiB (default: {defaults.memory_mb})")
-    parser.add_argument("--cpu-limit", type=int, default=defaults.cpu_s, metavar="SECONDS",
+    parser.add_argument("--cpu-limit", type=_positive(int), default=defaults.cpu_s, metavar="SECONDS",
                         help=f"sandbox: CPU seconds per process (default: {defaults.cpu_s})")
-    parser.add_argument("--process-limit", type=int, default=defaults.processes, metavar="N",
+    parser.add_argument("--process-limit", type=_positive(int), default=defaults.processes, metavar="N",
                         help=f"sandbox: processes and threads (default: {defaults.processes})")
     parser.add_argument("--shard", default=None, metavar="K/N",
                         help="grade only slice K of N (by a hash of the student name), for a "
