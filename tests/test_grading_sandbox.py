@@ -200,7 +200,8 @@ def _grade(base: Path) -> dict:
     }
 
 
-def run_grade(course: Path, home: Path, tmp: Path, out: Path, *options: str) -> dict:
+def run_grade(course: Path, home: Path, tmp: Path, out: Path, *options: str,
+              timeout: float = CELL_TIMEOUT) -> dict:
     """``rnncourse grade submissions`` from ``course``, as the instructor runs it: cwd
     and ``$PWD`` the course folder, ``$HOME`` theirs, a token in the environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
@@ -208,7 +209,7 @@ def run_grade(course: Path, home: Path, tmp: Path, out: Path, *options: str) -> 
                GITHUB_TOKEN=TOKEN, JPY_PARENT_PID=str(os.getpid()))
     done = subprocess.run(
         [sys.executable, "-m", "rnncourse.cli", "grade", "submissions", "--assignment", NAME,
-         "--out", str(out), "--timeout", str(CELL_TIMEOUT), "--sandbox", "bwrap", *options],
+         "--out", str(out), "--timeout", str(timeout), "--sandbox", "bwrap", *options],
         cwd=course, env=env, capture_output=True, text=True, timeout=900)
     totals = out.parent / f"{out.stem}_totals.csv"
     return {
@@ -235,7 +236,7 @@ def hostile(tmp_path_factory):
     return _shared(tmp_path_factory, "grading-hostile", _grade)
 
 
-CPU_S = 3
+CPU_S = 5  # above a kernel's start-up CPU (about 1 s), far below the cell's time limit
 
 
 def _cpu_hog(base: Path) -> dict:
@@ -246,7 +247,8 @@ def _cpu_hog(base: Path) -> dict:
     nbformat.write(canonical_notebook(), course / "solutions" / f"{NAME}.ipynb")
     nbformat.write(_insert_after(student_version(SOLVED), "setup", CPU_HOG),
                    course / "submissions" / "cpu_hog.ipynb")
-    return run_grade(course, home, tmp, base / "gradebook.csv", "--cpu-limit", str(CPU_S), "--jobs", "1")
+    return run_grade(course, home, tmp, base / "gradebook.csv", "--cpu-limit", str(CPU_S), "--jobs", "1",
+                     timeout=300)
 
 
 @pytest.fixture(scope="session")
