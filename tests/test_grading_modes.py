@@ -83,3 +83,14 @@ def test_the_command_line_shows_the_kernel_nothing_of_the_course(tmp_path, monke
     assert env["HOME"] == str(connection.parent)
     assert "t0ken" not in env.values() and "PWD" not in env and "GITHUB_TOKEN" not in env
     assert command[-4:-3] == [sandbox.BOOTSTRAP] and command[-3] == f"{1000 << 20},900,256,{1024 << 20}"
+
+
+def test_a_read_only_folder_holding_the_solutions_is_not_shown(course, tmp_path, monkeypatch):
+    # --sandbox-read (or a data folder) set to the course folder would show solutions/
+    captured = {}
+    monkeypatch.setattr(sandbox, "probe", lambda: None)
+    monkeypatch.setattr("rnncourse.grading.cli.write_kernelspec",
+                        lambda box, limits, shown, env: captured.setdefault("shown", shown))
+    assert main([*course, "--sandbox-read", str(tmp_path)]) == 0
+    assert str(tmp_path) not in captured["shown"] and captured["shown"]
+    assert f"not shown to the kernels: {tmp_path}" in (tmp_path / "g.log").read_text()

@@ -75,7 +75,12 @@ def grade(submissions: dict[str, Path], assignment_name: str, solutions: str | P
         config = None
         if box is not None:
             env = {"RNNCOURSE_DATA_DIR": str(data_dir())} if data_dir().is_dir() else {}
-            write_kernelspec(box, limits, read_only_paths(read_only), env)
+            secret = Path(solutions).resolve()
+            shown = read_only_paths(read_only)
+            for path in shown:  # e.g. a data folder set to the course folder itself
+                if secret.is_relative_to(path):
+                    log.append(f"[rnncourse grade] not shown to the kernels: {path} (it holds {secret})\n")
+            write_kernelspec(box, limits, [p for p in shown if not secret.is_relative_to(p)], env)
             config = box / "sandbox.json"
             log.append(f"[rnncourse grade] sandbox folder: {box}\n")
         prepared, broken, paths, copies = {}, {}, {}, {}
