@@ -386,12 +386,14 @@ def test_loss_per_char_is_the_mean_chunk_loss_with_the_state_carried():
     assert abs(loss_per_char(params, data, seq_length=3, batch_size=1) - expected) < 1e-12
 
 
-def test_shipped_runs_hold_both_settings_over_three_seeds_with_their_record():
+@pytest.mark.parametrize("name,min_seeds", [("minchar_training", 3), ("minchar_training_long", 1)])
+def test_shipped_runs_hold_both_settings_with_their_record(name, min_seeds):
     from rnncourse.minchar_batched import SETTINGS, load_training
 
-    record = load_training("minchar_training")
+    record = load_training(name)
     assert record["command"].startswith("python -m rnncourse.minchar_batched")
-    assert len(record["seeds"]) >= 3
+    assert f"--out rnncourse/results/{name}.json" in record["command"]
+    assert len(record["seeds"]) >= min_seeds
     runs = {(r["setting"], r["seed"]) for r in record["runs"]}
     assert runs == {(s, seed) for s in SETTINGS for seed in record["seeds"]}
     for run in record["runs"]:
