@@ -330,8 +330,8 @@ TRAINING_WRONG = [["if p + seq_length - 1 > len(data):\n    p, h = 0, np.zeros(h
                   ["if p + seq_length > len(data):\n    p, h = 0, np.zeros(hidden_size)", None],
                   [None, "smooth = smooth * 0.99 + loss * 0.001"],
                   [None, "smooth = 0.999 * smooth + loss"]]
-QUESTIONS = {"04.q-one-hot": ("answer_4_1", "b", "acd"), "04.q-carry-gradient": ("answer_4_2", "b", "acd"),
-             "04.q-initial-loss": ("answer_4_3", "b", "acd")}
+QUESTIONS = {"04.q-one-hot": ("answer_4_1", "b", "acd"), "04.q-carry-gradient": ("answer_4_2", "d", "abc"),
+             "04.q-initial-loss": ("answer_4_3", "a", "bcd")}
 
 
 def cases(table):

@@ -126,7 +126,7 @@ WRONG = {
 }
 
 QUESTIONS = {"05.q-sigma-max": ("answer_5_1", "a", "bcd"), "05.q-spectral-radius": ("answer_5_2", "b", "acd"),
-             "05.q-clipping": ("answer_5_3", "b", "acd")}
+             "05.q-clipping": ("answer_5_3", "c", "abd")}
 
 
 def cases(table):
