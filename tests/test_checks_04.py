@@ -401,3 +401,26 @@ def test_shipped_runs_hold_both_settings_with_their_record(name, min_seeds):
         assert len(run["val_loss_per_char"]) == len(run["steps"]) == len(run["chars"])
         assert [s["step"] for s in run["samples"]][0] == 0 and run["samples"][-1]["step"] == record["steps"]
         assert run["val_loss_per_char"][-1] < run["val_loss_per_char"][0]
+
+
+def test_training_run_records_losses_and_samples_at_the_asked_steps():
+    from rnncourse.minchar import corpus_pydoc_topics
+    from rnncourse.minchar_batched import training_run
+
+    record = training_run(corpus_pydoc_topics(20000), "small", seed=0, steps=40, batch_size=4,
+                          eval_every=20, sample_steps=(0, 40), sample_length=50)
+    assert record["steps"] == [0, 20, 40] and record["chars"] == [0, 20 * 4 * 25, 40 * 4 * 25]
+    assert [s["step"] for s in record["samples"]] == [0, 40]
+    assert all(len(s["text"]) == 50 for s in record["samples"])
+    assert record["val_loss_per_char"][-1] < record["val_loss_per_char"][0]
+    with pytest.raises(ValueError, match="setting"):
+        training_run("abc" * 100, "large")
+
+
+def test_retrain_runs_the_recorded_command_without_writing(monkeypatch):
+    import rnncourse.minchar_batched as mb
+
+    seen = []
+    monkeypatch.setattr(mb, "main", lambda argv: seen.append(argv) or {})
+    mb.retrain("minchar_training_long")
+    assert "--out" not in seen[0] and "--steps" in seen[0] and "--batch-size" in seen[0]
