@@ -28,6 +28,7 @@ COMMANDS = {
     "captioner": ("rnncourse.captioning", "train an image captioner of notebook 11 and ship it"),
     "vqa": ("rnncourse.vqa", "train a VQA model (or its question-only baseline) and ship it"),
     "handwriting": ("rnncourse.handwriting", "train the handwriting LSTM and ship it"),
+    "synthesis": ("rnncourse.synthesis", "train the text-to-handwriting synthesis model and ship it"),
     "music": ("rnncourse.music", "train a piano-roll RNN on the JSB chorales"),
     "speech": ("rnncourse.speech", "train the CTC digit recogniser of notebook 12 and ship it"),
 }
