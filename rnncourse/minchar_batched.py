@@ -12,6 +12,12 @@ Only the recurrence ``h_t = tanh(a_t + h_{t-1} W_hh^T)`` and its backward pass s
 a Python loop over t. The loss is summed over time and averaged over the batch, so
 with N = 1 it equals ``minchar.loss_and_grads``. Shapes: N batch, T time, H hidden,
 V vocabulary.
+
+``training_run`` trains one setting of ``SETTINGS`` and records held-out loss per
+character and samples along the way; the command line writes the records that notebook
+4 plots (``rnncourse/results/minchar_training*.json``, each with the command that made it):
+
+    OPENBLAS_NUM_THREADS=1 python -m rnncourse.minchar_batched --out FILE [--steps ...]
 """
 
 import argparse
@@ -216,7 +222,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    import os
-
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     main()
