@@ -15,7 +15,7 @@ where the bracketed term is allowed only when l'_s is not blank and l'_s != l'_{
 Everything here works in log space (log-sum-exp instead of sums) so that long inputs do
 not underflow.
 
-Decoding (these are not the left-to-right search of ``rnncourse.beam_search``: CTC
+Decoding (these are not the left-to-right search of ``rnncourse.decoding``: CTC
 hypotheses are prefixes that many alignments share, so the search merges them):
 ``greedy_decode`` takes the best label per frame and collapses; ``prefix_beam_search``
 keeps the ``beam_size`` most probable prefixes, each with its probability of ending in a

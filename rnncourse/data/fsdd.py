@@ -24,15 +24,15 @@ Maintainers rebuild the asset from the original archive with ``build_asset()``.
 import hashlib
 import io
 import json
-import os
 import tarfile
-import tempfile
 import wave
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from rnncourse._io import atomic_path
 
 __all__ = ["SAMPLE_RATE", "SPEAKERS", "TEST_TAKES", "SOURCE_SHA256", "ASSET_DIR", "ASSET_FILE",
            "Recording", "Utterance", "mu_law_encode", "mu_law_decode", "read_archive",
@@ -143,22 +143,15 @@ def build_asset(archive: str | Path, dest: str | Path = ASSET_DIR) -> dict:
     }
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest, prefix=f".{ASSET_FILE}.")
-    os.close(fd)
-    try:
-        # np.savez_compressed uses deflate (8.3 MB here); LZMA gets 7.0 MB and np.load reads it.
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_LZMA) as zf:
-            for key, value in arrays.items():
-                # a fixed timestamp: the same archive always gives the same bytes
-                info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_LZMA
-                with zf.open(info, "w") as f:
-                    np.lib.format.write_array(f, value, allow_pickle=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest / ASSET_FILE)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    # np.savez_compressed uses deflate (8.3 MB here); LZMA gets 7.0 MB and np.load reads it.
+    with atomic_path(dest / ASSET_FILE) as tmp, \
+            zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_LZMA) as zf:
+        for key, value in arrays.items():
+            # a fixed timestamp: the same archive always gives the same bytes
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_LZMA
+            with zf.open(info, "w") as handle:
+                np.lib.format.write_array(handle, value, allow_pickle=False)
     manifest = {
         "source": "Free Spoken Digit Dataset (Jakobovski/free-spoken-digit-dataset)",
         "source_commit": SOURCE_COMMIT,

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import nbformat
 
+from rnncourse._io import write_text
 from rnncourse.grading.gradebook import (
-    Row, Total, broken_rows, check_rows, summary, total, totals_path, write_atomic, write_csv,
+    Row, Total, broken_rows, check_rows, summary, total, totals_path, write_csv,
 )
 from rnncourse.grading.plugin import ANSI, first_line
 from rnncourse.grading.prepare import find_submissions, load_assignment, prepare_submission
@@ -228,7 +229,7 @@ def run(args) -> int:
     if shard:
         sandbox = next((line.split("sandbox: ")[1].split()[0] for line in log if "sandbox: " in line),
                        "none (nothing graded)")
-        write_atomic(manifest_path(out), json.dumps({
+        write_text(manifest_path(out), json.dumps({
             "shard": shard[0], "of": shard[1], "assignment": args.assignment,
             "students": sorted(submissions), "listing": len(listing),
             "listing_sha256": _listing_sha256(listing), "sandbox": sandbox}, indent=1) + "\n")
@@ -241,7 +242,7 @@ def run(args) -> int:
 def _write(out: Path, rows: list, totals: list, log: str) -> None:
     write_csv(out, rows, Row)
     write_csv(totals_path(out), totals, Total)
-    write_atomic(out.with_suffix(".log"), ANSI.sub("", log))
+    write_text(out.with_suffix(".log"), ANSI.sub("", log))
 
 
 def _read_csv(path: Path, kind) -> list:

@@ -15,15 +15,14 @@ reason it was not graded). Both files are written atomically.
 
 import csv
 import io
-import os
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from rnncourse._io import write_text
 from rnncourse.grading.prepare import Assignment, Prepared
 from rnncourse.grading.run import NotebookResult
 
-__all__ = ["Row", "Total", "check_rows", "broken_rows", "total", "write_csv", "write_atomic",
+__all__ = ["Row", "Total", "check_rows", "broken_rows", "total", "write_csv",
            "totals_path", "summary"]
 
 
@@ -126,21 +125,7 @@ def write_csv(path: str | Path, records: list, kind: type | None = None) -> None
     writer = csv.DictWriter(buffer, fieldnames=names, lineterminator="\n")
     writer.writeheader()
     writer.writerows({k: _cell_text(v) for k, v in asdict(record).items()} for record in records)
-    write_atomic(path, buffer.getvalue())
-
-
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` via a temp file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    write_text(path, buffer.getvalue())
 
 
 def summary(totals: list[Total], seconds: float) -> str:
