@@ -49,7 +49,8 @@ from rnncourse.training import LoopConfig, fit
 
 __all__ = ["ALPHABET", "TEST_WORDS", "encode_text", "window_step", "SynthesisModel",
            "thin_strokes", "training_words", "synthesis_batch", "TrainConfig", "train_synthesis",
-           "resample_path", "dtw", "legibility", "add_arguments", "run"]
+           "resample_path", "dtw", "legibility", "write_legibility_results", "validation_nll",
+           "add_arguments", "run"]
 
 ALPHABET = " abcdefghijklmnopqrstuvwxyz"
 
@@ -149,42 +150,64 @@ class SynthesisModel(nn.Module):
     @torch.no_grad()
     def write(self, text: str, bias: float = 0.0, seed: int = 0, max_steps: int | None = None,
               prime: tuple | None = None):
-        """Write ``text``: (strokes (T, 3), phi (T, U)) on the CPU.
+        """Write ``text``: (strokes (T, 3), phi (T, U)) on the CPU (see ``write_many``)."""
+        (strokes,), (phi,) = self.write_many([text], bias, seed, max_steps, prime)
+        return strokes, phi
 
-        Writing stops when the window has passed the last character (phi(t, U + 1) is
-        larger than every phi(t, u), Graves' rule) or after ``max_steps`` (default 20 steps
-        per character). ``prime=(strokes (P, 3), prime_text)`` first runs the model over a
-        given handwriting of ``prime_text`` so the sample continues in its style; the text
-        read is then ``prime_text + " " + text``, and only the new strokes are returned.
+    @torch.no_grad()
+    def write_many(self, texts, bias: float = 0.0, seed: int = 0, max_steps: int | None = None,
+                   prime: tuple | None = None):
+        """Write every text of ``texts`` at once (one batch): lists of strokes (T_i, 3) and of
+        window weights phi (T_i, U_i), on the CPU.
+
+        A text is finished when the window has passed its last character (phi(t, U + 1)
+        is larger than every phi(t, u), Graves' rule) or after ``max_steps`` (default 20
+        steps per character of the longest text). ``prime=(strokes (P, 3), prime_text)``
+        first runs the model over a given handwriting of ``prime_text`` so the samples
+        continue in its style; each text read is then ``prime_text + " " + text``, and
+        only the new strokes are returned.
         """
         if bias < 0:
             raise ValueError(f"expected a bias >= 0, got {bias}")
+        if isinstance(texts, str) or not len(texts):
+            raise ValueError(f"expected a list of texts, got {texts!r}")
         device = next(self.parameters()).device
         generator = torch.Generator(device="cpu").manual_seed(seed)
-        full = text if prime is None else f"{prime[1]} {text}"
+        full = [t if prime is None else f"{prime[1]} {t}" for t in texts]
         c, mask = (t.to(device) for t in encode_text(full, self.alphabet))
-        U = c.shape[1]
-        # a character U + 1 (all zeros) so that phi(t, U + 1) can be computed
+        N, U = c.shape[:2]
+        lengths = mask.sum(1).long()  # (N,)
+        # one more position U + 1 (no character) past each text, so phi(t, U + 1) can be computed
         c_ext = torch.cat([c, torch.zeros_like(c[:, :1])], 1)
-        mask_ext = torch.ones(1, U + 1, device=device)
-        state = self.initial_state(1, device)
-        x = torch.tensor([[[0.0, 0.0, 1.0]]], device=device)
+        mask_ext = torch.cat([mask, torch.zeros_like(mask[:, :1])], 1)
+        mask_ext[torch.arange(N), lengths] = 1.0
+        state = self.initial_state(N, device)
+        x = torch.tensor([0.0, 0.0, 1.0], device=device).expand(N, 1, 3)
         if prime is not None:
             strokes = torch.as_tensor(np.asarray(prime[0]), dtype=torch.float32, device=device)
             if strokes.ndim != 2 or strokes.shape[1] != 3:
                 raise ValueError(f"expected priming strokes of shape (P, 3), got {tuple(strokes.shape)}")
-            _, state, _ = self(torch.cat([x, strokes[None, :-1]], 1), c_ext, mask_ext, state)
-            x = strokes[None, -1:]
-        max_steps = max_steps or 20 * len(text)
+            given = torch.cat([x, strokes[None, :-1].expand(N, -1, 3)], 1)
+            _, state, _ = self(given, c_ext, mask_ext, state)
+            x = strokes[None, -1:].expand(N, 1, 3)
+        max_steps = max_steps or 20 * max(len(t) for t in texts)
         written, phis = [], []
-        for _ in range(max_steps):
+        done_at = torch.full((N,), max_steps, dtype=torch.long)
+        for t in range(max_steps):
             y_hat, state, phi = self(x, c_ext, mask_ext, state)
             x = sample(split_outputs(y_hat.cpu(), bias=bias), generator=generator).to(device)
-            written.append(x[0, 0].cpu())
-            phis.append(phi[0, 0, :U].cpu())
-            if phi[0, 0, U] > phi[0, 0, :U].max():
+            written.append(x[:, 0].cpu())
+            phi = phi[:, 0].cpu()  # (N, U + 1)
+            phis.append(phi)
+            last = phi.gather(1, lengths.cpu()[:, None])[:, 0]
+            inside = torch.where(torch.arange(U + 1) < lengths.cpu()[:, None], phi, -1.0)
+            finished = (last > inside.max(1).values) & (done_at == max_steps)
+            done_at[finished] = t + 1
+            if (done_at < max_steps).all():
                 break
-        return torch.stack(written), torch.stack(phis)
+        written, phis = torch.stack(written, 1), torch.stack(phis, 1)  # (N, T, 3), (N, T, U + 1)
+        return ([written[n, :done_at[n]] for n in range(N)],
+                [phis[n, :done_at[n], :lengths[n]] for n in range(N)])
 
 
 def thin_strokes(steps: np.ndarray, every: int = 2) -> np.ndarray:
@@ -307,34 +330,59 @@ def resample_path(steps, n: int = 64) -> np.ndarray:
     return out / max(np.ptp(out[:, 1]), 1e-6)
 
 
-def dtw(a: np.ndarray, b: np.ndarray) -> float:
+def dtw(a: np.ndarray, b: np.ndarray) -> float | np.ndarray:
     """Dynamic time warping distance between point sequences a (n, 2) and b (m, 2): the
-    least mean Euclidean distance over monotone alignments (steps (1,0), (0,1), (1,1))."""
+    least summed Euclidean distance over monotone alignments (steps (1,0), (0,1), (1,1)),
+    divided by n + m. ``b`` may be a stack (W, m, 2): then the W distances, (W,)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    cost = np.linalg.norm(a[:, None] - b[None], axis=-1)  # (n, m)
-    n, m = cost.shape
-    D = np.full((n + 1, m + 1), np.inf)
-    D[0, 0] = 0.0
+    many = b.ndim == 3
+    b = b if many else b[None]
+    cost = np.linalg.norm(a[None, :, None] - b[:, None], axis=-1)  # (W, n, m)
+    W, n, m = cost.shape
+    D = np.full((W, n + 1, m + 1), np.inf)
+    D[:, 0, 0] = 0.0
     for i in range(1, n + 1):
-        row, prev = D[i], D[i - 1]
-        diag = np.minimum(prev[:-1], prev[1:])  # from (i-1, j-1) or (i-1, j)
+        row, prev = D[:, i], D[:, i - 1]
+        from_above = np.minimum(prev[:, :-1], prev[:, 1:])  # (W, m): from (i-1, j-1) or (i-1, j)
         for j in range(1, m + 1):
-            row[j] = cost[i - 1, j - 1] + min(diag[j - 1], row[j - 1])
-    return float(D[n, m] / (n + m))
+            row[:, j] = cost[:, i - 1, j - 1] + np.minimum(from_above[:, j - 1], row[:, j - 1])
+    out = D[:, n, m] / (n + m)
+    return out if many else float(out[0])
 
 
 def legibility(model: SynthesisModel, words=TEST_WORDS, bias: float = 2.0, seed: int = 0,
                n_points: int = 64):
-    """Write every word and find, by DTW, which font rendering among all ``words`` it is
-    nearest to. Returns (fraction recognised, distances (W, W): sample i to rendering j)."""
-    renders = [resample_path(word_strokes([w], jitter=0.0)[0], n_points) for w in words]
-    D = np.zeros((len(words), len(words)))
-    for i, word in enumerate(words):
-        strokes, _ = model.write(word, bias=bias, seed=seed + i)
-        sample_path = resample_path(strokes.numpy(), n_points)
-        D[i] = [dtw(sample_path, r) for r in renders]
-    return float(np.mean(D.argmin(1) == np.arange(len(words)))), D
+    """Write every word (one batch, ``write_many``) and find, by DTW, which font rendering
+    among all ``words`` each sample is nearest to. Returns (fraction recognised,
+    distances (W, W): sample i to rendering j, the samples)."""
+    renders = np.stack([resample_path(word_strokes([w], jitter=0.0)[0], n_points) for w in words])
+    samples, _ = model.write_many(list(words), bias=bias, seed=seed)
+    D = np.stack([dtw(resample_path(s.numpy(), n_points), renders) for s in samples])
+    return float(np.mean(D.argmin(1) == np.arange(len(words)))), D, samples
 
+
+def write_legibility_results(name: str = "handwriting_synthesis", biases=(0.0, 0.5, 1.0, 2.0),
+                             seeds=(0, 1, 2), headline_bias: float = 2.0, path=None) -> dict:
+    """Legibility of the shipped model ``name`` at every bias and seed, written to
+    ``rnncourse/results/synthesis_legibility.json`` (what notebook 14 reports)."""
+    from rnncourse._io import write_json
+    from rnncourse.pretrained import load
+    from rnncourse.results import RESULTS_DIR
+
+    model = load(name, device="cpu")
+    by_bias = {f"{b:g}": [legibility(model, bias=b, seed=s)[0] for s in seeds] for b in biases}
+    result = {
+        "made_by": f"rnncourse.synthesis.write_legibility_results(name={name!r}, biases={tuple(biases)}, "
+                   f"seeds={tuple(seeds)}, headline_bias={headline_bias})",
+        "model": name, "words": list(TEST_WORDS), "chance": 1 / len(TEST_WORDS),
+        "measure": "fraction of TEST_WORDS whose sample is nearer (DTW of 64 resampled pen-down "
+                   "points) to the font rendering of its own word than to that of any other test word",
+        "bias": headline_bias, "seeds": list(seeds),
+        "fraction_recognised": by_bias.get(f"{headline_bias:g}") or
+                               [legibility(model, bias=headline_bias, seed=s)[0] for s in seeds],
+        "by_bias": by_bias, "torch": torch.__version__}
+    write_json(Path(path) if path else RESULTS_DIR / "synthesis_legibility.json", result)
+    return result
 
 # --- command line ------------------------------------------------------------------------
 

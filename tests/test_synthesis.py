@@ -118,6 +118,8 @@ def test_write_stops_and_primes():
     assert phi.shape == (len(primed), len("pen ab"))
     with pytest.raises(ValueError, match="bias"):
         model.write("ab", bias=-1.0)
+    many, phis = model.write_many(["a", "abc d"], seed=1, max_steps=12)
+    assert [p.shape[1] for p in phis] == [1, 5] and all(len(s) == len(p) <= 12 for s, p in zip(many, phis))
 
 
 def _dtw_by_recursion(a, b):
@@ -167,6 +169,60 @@ def test_shipped_model_record_and_legibility_result():
     verb_parser("synthesis").parse_args(words[2:])
     result = load_result("synthesis_legibility")
     model = load("handwriting_synthesis", device="cpu")
-    score, D = legibility(model, bias=result["bias"], seed=result["seeds"][0])
+    score, D, samples = legibility(model, bias=result["bias"], seed=result["seeds"][0])
     assert score == pytest.approx(result["fraction_recognised"][0])
-    assert D.shape == (len(TEST_WORDS), len(TEST_WORDS))
+    assert D.shape == (len(TEST_WORDS), len(TEST_WORDS)) and len(samples) == len(TEST_WORDS)
+    assert score >= 0.5  # the notebook's claim: most held-out words are recognised
+
+
+def test_dtw_against_a_stack_of_sequences():
+    rng = np.random.default_rng(1)
+    a, bs = rng.normal(size=(7, 2)), rng.normal(size=(4, 5, 2))
+    assert np.allclose(dtw(a, bs), [dtw(a, b) for b in bs], rtol=1e-12)
+
+
+# ---- the notebook's check 14.3 (soft_window): correct alternatives pass, slips fail ----------
+
+def _window(kind="right"):
+    def soft_window(window_hat, kappa_prev, c):
+        K = kappa_prev.shape[1]
+        a, b, k = window_hat[:, :K], window_hat[:, K:2 * K], window_hat[:, 2 * K:]
+        alpha = a if kind == "alpha without exp" else torch.exp(a)
+        beta = torch.exp(b)
+        kappa = {"not cumulative": torch.exp(k), "kappa without exp": kappa_prev + k}.get(
+            kind, kappa_prev + torch.exp(k))
+        first = 0 if kind == "u from 0" else 1
+        u = torch.arange(first, c.shape[1] + first, dtype=c.dtype)
+        g = alpha.unsqueeze(2) * torch.exp(-beta.unsqueeze(2) * (kappa.unsqueeze(2) - u) ** 2)  # (N, K, U)
+        phi = g.sum(2) if kind == "phi over the wrong axis" else g.sum(1)
+        if kind == "softmax phi":
+            phi = torch.softmax(phi, dim=1)
+        if kind == "phi over the wrong axis":  # phi (N, K): w cannot be formed; the shape check names it
+            return torch.zeros(c.shape[0], c.shape[2], dtype=c.dtype), kappa, phi
+        w = torch.einsum("nu,nuv->nv", phi, c)
+        if kind == "w normalised":
+            w = w / phi.sum(1, keepdim=True)
+        return w, kappa, phi
+    return soft_window
+
+
+def test_soft_window_check_accepts_a_correct_alternative():
+    from check_harness import run_check
+    run_check("14_beyond", "14.soft-window", soft_window=_window())
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("not cumulative", "kappa"), ("kappa without exp", "kappa"), ("alpha without exp", "phi"),
+    ("u from 0", "phi"), ("phi over the wrong axis", "phi"), ("softmax phi", "phi"),
+    ("w normalised", "w ")])
+def test_soft_window_check_rejects_slips(kind, message):
+    from check_harness import run_check
+    with pytest.raises(AssertionError, match=message):
+        run_check("14_beyond", "14.soft-window", soft_window=_window(kind))
+
+
+def test_soft_window_check_rejects_the_package_reference():
+    from check_harness import run_check
+    with pytest.raises(AssertionError, match="write your own"):
+        run_check("14_beyond", "14.soft-window",
+                  soft_window=lambda h, k, c: window_step(h, k, c))
