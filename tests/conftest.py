@@ -1,8 +1,8 @@
 """Shared test setup.
 
-Tests run in parallel workers (pytest-xdist), one per core: each worker uses one
-torch thread, because small recurrent models slow down badly when worker threads
-compete for the same cores.
+Tests run in parallel workers (pytest-xdist), one per core: each worker, and each
+notebook kernel it starts, uses one torch / BLAS thread, because small recurrent models
+slow down badly when threads compete for the same cores.
 
 Local data (Tiny Shakespeare) sits in ``shared/data`` beside the clone, on developer
 machines and in CI alike: unless ``$RNNCOURSE_DATA_DIR`` says otherwise, the tests (and
@@ -19,5 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 torch.set_num_threads(1)
+# the notebook kernels the tests start inherit these: one BLAS / OpenMP thread each, since
+# the workers already fill the cores and small matrices run slower on several threads
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
 if SHARED_DATA.is_dir() and not os.environ.get("RNNCOURSE_DATA_DIR", "").strip():
     os.environ["RNNCOURSE_DATA_DIR"] = str(SHARED_DATA)
