@@ -48,10 +48,20 @@ def check_close(name: str, value, expected, rtol: float = 1e-6, atol: float = 1e
     worst = np.unravel_index(np.argmax(err - bound), err.shape) if err.ndim else ()
     rel = err[worst] / max(np.abs(expected[worst]), 1e-12)
     where = f" at index {tuple(int(i) for i in worst)}" if worst else ""
+    want, got = _distinct(expected[worst], value[worst])
     raise AssertionError(
-        f"{name} is wrong{where}: expected {expected[worst]:.6g}, got {value[worst]:.6g} "
+        f"{name} is wrong{where}: expected {want}, got {got} "
         f"(relative error {rel:.2e}, tolerance rtol={rtol:g}, atol={atol:g})"
     )
+
+
+def _distinct(expected: float, got: float) -> tuple[str, str]:
+    """Both numbers with just enough significant digits to tell them apart (6 to 17)."""
+    for digits in range(6, 18):
+        a, b = f"{expected:.{digits}g}", f"{got:.{digits}g}"
+        if a != b:
+            return a, b
+    return a, b
 
 
 def check_true(condition: bool, message: str) -> None:
