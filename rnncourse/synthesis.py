@@ -30,6 +30,7 @@ Reproduce the shipped model ``handwriting_synthesis`` with the command in its re
 """
 
 import hashlib
+from argparse import Namespace
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -421,7 +422,9 @@ def run(args) -> int:
         config={"n_hidden": config.n_hidden, "n_window": config.n_window,
                 "n_components": config.n_components},
         training={
-            "command": command_line("synthesis", args, leave_out=("threads", "checkpoint")),
+            # where checkpoints went does not change the model: the command shows none
+            "command": command_line("synthesis", Namespace(**{**vars(args), "checkpoint": ""}),
+                                    leave_out=("threads",)),
             "seed": config.seed, "steps": len(losses), "hyperparameters": asdict(config),
             "data": {"description": "rnncourse.synthesis.synthesis_batch of random one- or "
                                     "two-word phrases of training_words(tiny Shakespeare), "
