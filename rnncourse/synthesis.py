@@ -416,7 +416,10 @@ def run(args) -> int:
         model, losses, val = train_synthesis(config, words, log_every=50,
                                              checkpoint=args.checkpoint or None)
     seconds = time.time() - began
-    score, _ = legibility(model.cpu())
+    # measured on the weights as shipped (float16, read back as float32), like the notebook
+    shipped = SynthesisModel(config.n_hidden, config.n_window, config.n_components)
+    shipped.load_state_dict({k: v.half().float() for k, v in model.cpu().state_dict().items()})
+    score, _, _ = legibility(shipped.eval())
     save(args.name, model.cpu(), Record(
         builder="rnncourse.synthesis:SynthesisModel",
         config={"n_hidden": config.n_hidden, "n_window": config.n_window,
