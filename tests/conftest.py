@@ -13,6 +13,7 @@ the tests that need it run instead of skipping.
 import os
 from pathlib import Path
 
+import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,3 +26,15 @@ for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 if SHARED_DATA.is_dir() and not os.environ.get("RNNCOURSE_DATA_DIR", "").strip():
     os.environ["RNNCOURSE_DATA_DIR"] = str(SHARED_DATA)
+
+
+@pytest.fixture(autouse=True)
+def _torch_global_state_restored():
+    """Tests that run notebook cells in-process (the check tests) may change torch's
+    global settings, as notebooks 02 and 03 do (float64 by default): undo that after
+    every test, so that no test depends on which tests ran before it in its worker."""
+    dtype, threads, grad = torch.get_default_dtype(), torch.get_num_threads(), torch.is_grad_enabled()
+    yield
+    torch.set_default_dtype(dtype)
+    torch.set_num_threads(threads)
+    torch.set_grad_enabled(grad)
