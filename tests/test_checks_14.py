@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from check_harness import run_check
+from rnncourse.synthesis import window_step
 
 NB = "14_beyond"
 
@@ -156,3 +157,47 @@ def test_questions_accept_the_key_in_any_case_and_reject_the_rest(check_id, name
             run_check(NB, check_id, **{name: wrong})
     with pytest.raises(AssertionError, match="must be one of"):
         run_check(NB, check_id, **{name: "e"})
+
+
+# ---- 14.soft-window: the window update of handwriting synthesis ---------------------------
+
+def _window(kind="right"):
+    def soft_window(window_hat, kappa_prev, c):
+        K = kappa_prev.shape[1]
+        a, b, k = window_hat[:, :K], window_hat[:, K:2 * K], window_hat[:, 2 * K:]
+        alpha = a if kind == "alpha without exp" else torch.exp(a)
+        beta = torch.exp(b)
+        kappa = {"not cumulative": torch.exp(k), "kappa without exp": kappa_prev + k}.get(
+            kind, kappa_prev + torch.exp(k))
+        first = 0 if kind == "u from 0" else 1
+        u = torch.arange(first, c.shape[1] + first, dtype=c.dtype)
+        g = alpha.unsqueeze(2) * torch.exp(-beta.unsqueeze(2) * (kappa.unsqueeze(2) - u) ** 2)  # (N, K, U)
+        phi = g.sum(2) if kind == "phi over the wrong axis" else g.sum(1)
+        if kind == "softmax phi":
+            phi = torch.softmax(phi, dim=1)
+        if kind == "phi over the wrong axis":  # phi (N, K): w cannot be formed; the shape check names it
+            return torch.zeros(c.shape[0], c.shape[2], dtype=c.dtype), kappa, phi
+        w = torch.einsum("nu,nuv->nv", phi, c)
+        if kind == "w normalised":
+            w = w / phi.sum(1, keepdim=True)
+        return w, kappa, phi
+    return soft_window
+
+
+def test_soft_window_check_accepts_a_correct_alternative():
+    run_check("14_beyond", "14.soft-window", soft_window=_window())
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("not cumulative", "kappa"), ("kappa without exp", "kappa"), ("alpha without exp", "phi"),
+    ("u from 0", "phi"), ("phi over the wrong axis", "phi"), ("softmax phi", "phi"),
+    ("w normalised", "w ")])
+def test_soft_window_check_rejects_slips(kind, message):
+    with pytest.raises(AssertionError, match=message):
+        run_check("14_beyond", "14.soft-window", soft_window=_window(kind))
+
+
+def test_soft_window_check_rejects_the_package_reference():
+    with pytest.raises(AssertionError, match="write your own"):
+        run_check("14_beyond", "14.soft-window",
+                  soft_window=lambda h, k, c: window_step(h, k, c))
