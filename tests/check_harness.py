@@ -15,6 +15,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot
+import pytest
 
 from rnncourse.release import BEGIN_SOLUTION, END_SOLUTION, check_spec, exercise_groups, read_notebook
 
@@ -107,3 +108,15 @@ def run_notebook_check(name: str, check_id: str, body: str | None = None, skip=(
         os.chdir(cwd)
         matplotlib.pyplot.close("all")
     return namespace
+
+
+def assert_question_key(stem: str, check_id: str, name: str, key: str, options: str = "abcd",
+                        outside: str = "e") -> None:
+    """A conceptual question's check accepts ``key`` in upper case, rejects every other
+    option as not right and ``outside`` as not one of the options."""
+    run_check(stem, check_id, **{name: key.upper()})
+    for wrong in sorted(set(options) - {key}):
+        with pytest.raises(AssertionError, match="is not right"):
+            run_check(stem, check_id, **{name: wrong})
+    with pytest.raises(AssertionError, match="must be one of"):
+        run_check(stem, check_id, **{name: outside})

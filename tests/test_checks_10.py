@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from check_harness import run_check
+from check_harness import assert_question_key, run_check
 
 NB = "10_seq2seq_attention"
 NEG = -float("inf")
@@ -175,9 +175,4 @@ def test_curriculum_rejects_slips(wrong):
                                                   ("10.q-beam-monotone", "answer_10_2", "b"),
                                                   ("10.q-length-penalty", "answer_10_3", "a")])
 def test_questions_accept_the_key_in_any_case_and_reject_the_rest(check_id, name, key):
-    run_check(NB, check_id, **{name: key.upper()})
-    for wrong in sorted(set("abcd") - {key}):
-        with pytest.raises(AssertionError, match="is not right"):
-            run_check(NB, check_id, **{name: wrong})
-    with pytest.raises(AssertionError, match="must be one of"):
-        run_check(NB, check_id, **{name: "e"})
+    assert_question_key(NB, check_id, name, key)

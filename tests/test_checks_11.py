@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from check_harness import notebook_cells, run_check
+from check_harness import assert_question_key, notebook_cells, run_check
 
 NB = "11_captioning_vqa"
 
@@ -275,9 +275,4 @@ def test_sampling_loop_rejects_the_package_decoder():
                                                   ("11.q-question-only-baseline", "answer_11_2", "b"),
                                                   ("11.q-teacher-forcing", "answer_11_3", "b")])
 def test_questions_accept_the_key_in_any_case_and_reject_the_rest(check_id, name, key):
-    run_check(NB, check_id, **{name: key.upper()})
-    for wrong in sorted(set("abcd") - {key}):
-        with pytest.raises(AssertionError, match="is not right"):
-            run_check(NB, check_id, **{name: wrong})
-    with pytest.raises(AssertionError, match="must be one of"):
-        run_check(NB, check_id, **{name: "e"})
+    assert_question_key(NB, check_id, name, key)
