@@ -1,7 +1,5 @@
 """The captioner diagram: deterministic, every label drawn, v enters where the convention says."""
 
-import io
-
 import matplotlib
 import pytest
 
@@ -10,15 +8,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
+from diagram_png import png  # noqa: E402
 from rnncourse.viz.diagrams._base import PALETTE, is_diagram  # noqa: E402
 from rnncourse.viz.diagrams.captioning import EQUATIONS, captioning_diagram  # noqa: E402
-
-
-def png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def image_arrows(fig):

@@ -1,22 +1,14 @@
 """The MDN head diagram: deterministic, every symbol drawn, highlight validated."""
 
-import io
-
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from diagram_png import png  # noqa: E402
 from rnncourse.viz.diagrams._base import is_diagram  # noqa: E402
 from rnncourse.viz.diagrams.mdn import MDN_PARTS, mdn_head_diagram  # noqa: E402
-
-
-def png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def test_same_arguments_draw_the_same_picture():

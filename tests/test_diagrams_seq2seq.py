@@ -1,7 +1,5 @@
 """The encoder-decoder diagram: deterministic, every symbol drawn, line widths = alpha."""
 
-import io
-
 import matplotlib
 import numpy as np
 import pytest
@@ -10,15 +8,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
+from diagram_png import png  # noqa: E402
 from rnncourse.viz.diagrams._base import PALETTE, is_diagram  # noqa: E402
 from rnncourse.viz.diagrams.seq2seq import seq2seq_diagram, symbol_label  # noqa: E402
-
-
-def png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def weights(T, S, seed=0):

@@ -1,23 +1,15 @@
 """The unrolled-RNN diagram: deterministic, labelled with the lecture's symbols, highlights right."""
 
-import io
-
 import matplotlib
 import matplotlib.pyplot as plt
 import pytest
 from matplotlib.patches import FancyArrowPatch
 
+from diagram_png import png  # noqa: E402
 from rnncourse.viz.diagrams._base import PALETTE, is_diagram
 from rnncourse.viz.diagrams.unrolled import unrolled_rnn
 
 matplotlib.use("Agg")
-
-
-def png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=40, metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def texts(fig) -> list[str]:
@@ -32,7 +24,7 @@ def arrows(fig, colour: str) -> list[FancyArrowPatch]:
 
 def test_same_arguments_draw_identical_pictures():
     for kwargs in [{}, {"highlight": "gradient"}, {"steps": 3, "focus": 0, "backward": False}]:
-        assert png(unrolled_rnn(**kwargs)) == png(unrolled_rnn(**kwargs))
+        assert png(unrolled_rnn(**kwargs), dpi=40) == png(unrolled_rnn(**kwargs), dpi=40)
 
 
 def test_it_is_marked_as_a_diagram():
