@@ -23,8 +23,8 @@ Shapes: N batch, T time, H hidden units, K = 88 keys.
 import argparse
 import hashlib
 import json
+import math
 import platform
-import shlex
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -37,7 +37,9 @@ from rnncourse._io import write_json
 from rnncourse.cells import GRUCell, LSTMCell, RNNCell
 from rnncourse.data.jsb import JSB_FILE, MIDI_LOW, N_KEYS, load_jsb, pad_rolls
 from rnncourse.device import get_device
+from rnncourse.runtime import threads
 from rnncourse.sequence import SequenceLayer
+from rnncourse.training import LoopConfig, fit
 
 __all__ = ["CELLS", "HIDDEN_SIZES", "PAPER", "PianoRollRNN", "frame_nll", "frame_accuracy",
            "evaluate", "TrainConfig", "train", "command_line", "run_name", "RESULTS_DIR",
@@ -197,7 +199,8 @@ def _data_sha256(path=None) -> str:
 
 
 def train(config: TrainConfig, data=None, log=None, max_updates: int | None = None) -> dict:
-    """Train one model; returns ``{"model", "curve", "first_losses", "best_epoch", ...}``.
+    """Train one model with ``rnncourse.training.fit``, an epoch being one pass over the
+    shuffled training chorales; returns ``{"model", "curve", "first_losses", "best_epoch", ...}``.
 
     ``curve`` has one entry per epoch: ``update`` (updates so far), ``seconds`` (training
     wall-clock time so far, evaluation excluded), ``train_nll`` (mean over the epoch's
@@ -211,48 +214,55 @@ def train(config: TrainConfig, data=None, log=None, max_updates: int | None = No
     model = PianoRollRNN(config.cell, config.hidden_size or None)
     model.init_output_bias(data["train"])
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     order = torch.Generator().manual_seed(config.seed)
     train_rolls = data["train"]
-    curve, first_losses, updates, seconds = [], [], 0, 0.0
-    best, best_state, best_epoch, waited = float("inf"), None, 0, 0
-    for epoch in range(1, config.max_epochs + 1):
-        model.train()
-        perm = torch.randperm(len(train_rolls), generator=order).tolist()
-        start, nll_sum, frame_count = time.perf_counter(), 0.0, 0
-        for b in range(0, len(perm), config.batch_size):
-            x, mask = pad_rolls([train_rolls[i] for i in perm[b:b + config.batch_size]], device)
-            logits, _ = model(x, mask)
-            nll = (frame_nll(logits, x) * mask).sum()
-            loss = nll / mask.sum()  # nats per frame
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-            optimizer.step()
-            updates += 1
-            nll_sum += nll.item()
-            frame_count += int(mask.sum())
-            if len(first_losses) < 20:
-                first_losses.append(loss.item())
-            if max_updates is not None and updates >= max_updates:
-                return {"model": model, "first_losses": first_losses, "updates": updates}
-        seconds += time.perf_counter() - start
+    per_epoch = math.ceil(len(train_rolls) / config.batch_size)
+    loop = LoopConfig(steps=config.max_epochs * per_epoch, lr=config.lr, clip=config.clip)
+    # the state of the epoch under way, and of the run
+    epoch = {"perm": [], "start": 0.0, "nll": 0.0, "frames": 0}
+    run = {"curve": [], "first_losses": [], "seconds": 0.0, "best": float("inf"), "best_state": None,
+           "best_epoch": 0, "waited": 0}
+
+    def next_loss(step):
+        b = (step % per_epoch) * config.batch_size
+        if b == 0:
+            epoch.update(perm=torch.randperm(len(train_rolls), generator=order).tolist(),
+                         start=time.perf_counter(), nll=0.0, frames=0)
+        x, mask = pad_rolls([train_rolls[i] for i in epoch["perm"][b:b + config.batch_size]], device)
+        logits, _ = model(x, mask)
+        nll = (frame_nll(logits.float(), x) * mask).sum()
+        epoch["nll"] += nll.item()
+        epoch["frames"] += int(mask.sum())
+        return nll / mask.sum()  # nats per frame
+
+    def on_step(updates, loss):
+        if len(run["first_losses"]) < 20:
+            run["first_losses"].append(loss)
+        if max_updates is not None and updates >= max_updates:
+            return True
+        if updates % per_epoch:
+            return False
+        run["seconds"] += time.perf_counter() - epoch["start"]
+        n, seconds, train_nll = updates // per_epoch, run["seconds"], epoch["nll"] / epoch["frames"]
         valid = evaluate(model, data["valid"])["nll"]
-        curve.append({"epoch": epoch, "update": updates, "seconds": round(seconds, 3),
-                      "train_nll": nll_sum / frame_count, "valid_nll": valid})
+        run["curve"].append({"epoch": n, "update": updates, "seconds": round(seconds, 3),
+                             "train_nll": train_nll, "valid_nll": valid})
         if log:
-            log(f"{config.cell} seed {config.seed} epoch {epoch:3d} update {updates:5d} "
-                f"{seconds:6.1f}s train {nll_sum / frame_count:.3f} valid {valid:.3f}")
-        if valid < best:
-            best, best_epoch, waited = valid, epoch, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            waited += 1
-            if waited >= config.patience:
-                break
-    model.load_state_dict(best_state)
-    return {"model": model, "curve": curve, "first_losses": first_losses, "updates": updates,
-            "best_epoch": best_epoch, "train_seconds": seconds}
+            log(f"{config.cell} seed {config.seed} epoch {n:3d} update {updates:5d} "
+                f"{seconds:6.1f}s train {train_nll:.3f} valid {valid:.3f}")
+        if valid < run["best"]:
+            run.update(best=valid, best_epoch=n, waited=0,
+                       best_state={k: v.detach().clone() for k, v in model.state_dict().items()})
+            return False
+        run["waited"] += 1
+        return run["waited"] >= config.patience
+
+    updates = len(fit(model, next_loss, loop, on_step=on_step, name=f"jsb {config.cell}"))
+    if max_updates is not None and updates >= max_updates:
+        return {"model": model, "first_losses": run["first_losses"], "updates": updates}
+    model.load_state_dict(run["best_state"])
+    return {"model": model, "curve": run["curve"], "first_losses": run["first_losses"],
+            "updates": updates, "best_epoch": run["best_epoch"], "train_seconds": run["seconds"]}
 
 
 def load_run(name: str, directory=RESULTS_DIR) -> dict:
@@ -347,7 +357,13 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    torch.set_num_threads(args.threads)
+    """``rnncourse music``: train one run on ``--threads`` torch threads (restored after),
+    write its results file and, with ``--ship``, the model."""
+    with threads(args.threads):
+        return _run(args)
+
+
+def _run(args) -> int:
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
     data = load_jsb()
     wall = time.perf_counter()

@@ -12,7 +12,7 @@ RNN runs fewer steps), a bidirectional GRU, and a linear layer to log-probabilit
 11 labels, blank = 0 and digit d = d + 1, trained with ``torch.nn.functional.ctc_loss``
 on connected-digit utterances made on the fly from the training recordings.
 
-Train (one CPU thread) and ship (``python -m rnncourse.speech`` takes the same options)::
+Train (one CPU thread, ``rnncourse.training.fit``) and ship::
 
     rnncourse speech --save speech_ctc                  # george held out (the default)
     rnncourse speech --hold-out None --save NAME        # all six speakers
@@ -23,9 +23,7 @@ Shapes: N batch, S samples, T frames, D = n_mels, H hidden units, V = 11 labels.
 
 import argparse
 import dataclasses
-import math
 import platform
-import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,14 +34,17 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from rnncourse._io import atomic_path
 from rnncourse.ctc import BLANK, error_rate, greedy_decode, prefix_beam_search
 from rnncourse.data.fsdd import (SAMPLE_RATE, Recording, asset_sha256, hold_out_speaker,
                                  load_recordings, make_connected, official_split)
+from rnncourse.runtime import threads
+from rnncourse.training import LoopConfig, fit, lr_at
 
 __all__ = ["LABELS", "N_FFT", "WIN_LENGTH", "HOP_LENGTH", "hz_to_mel", "mel_to_hz",
            "mel_filterbank", "log_mel", "batch_features", "stack_frames", "CTCRecognizer",
            "SpeechTrainConfig", "train_speech", "transcribe", "test_sets", "evaluate",
-           "command_line", "add_arguments", "ship", "run", "main"]
+           "command_line", "LEAVE_OUT", "add_arguments", "ship", "run"]
 
 LABELS = ("_",) + tuple(str(d) for d in range(10))   # index 0 is the CTC blank
 N_FFT, WIN_LENGTH, HOP_LENGTH = 256, 200, 80          # 32 ms FFT, 25 ms window, 10 ms hop at 8 kHz
@@ -231,13 +232,13 @@ class SpeechTrainConfig:
 
 _MODEL_FIELDS = ("n_mels", "stack", "hidden_size", "num_layers", "dropout")
 _RUNTIME_FIELDS = ("threads", "checkpoint", "checkpoint_every", "stop_after", "log_every")
+LEAVE_OUT = ("threads", "checkpoint", "stop_after")   # where or how a run happens, not what
 
 
-def _lr(step: int, c: SpeechTrainConfig) -> float:
-    if step < c.warmup:
-        return c.lr * (step + 1) / c.warmup
-    progress = (step - c.warmup) / max(1, c.steps - c.warmup)
-    return c.lr * (c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+def _loop_config(c: SpeechTrainConfig) -> LoopConfig:
+    """The loop's settings: cosine decay to ``lr * min_lr_ratio`` after a linear warm-up."""
+    return LoopConfig(steps=c.steps, lr=c.lr, clip=c.clip, schedule="cosine", warmup=c.warmup,
+                      min_lr_ratio=c.min_lr_ratio)
 
 
 def _training_batch(recordings, step: int, c: SpeechTrainConfig):
@@ -253,11 +254,15 @@ def _training_batch(recordings, step: int, c: SpeechTrainConfig):
 def train_speech(config: SpeechTrainConfig, recordings: list[Recording] | None = None,
                  progress=print) -> tuple[CTCRecognizer, dict]:
     """Train a ``CTCRecognizer`` on connected digits from the official training takes
-    (5-49) of every speaker but ``config.hold_out``; resumes from ``config.checkpoint``.
-    Returns the model (eval mode) and a history with the losses and the times."""
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    recordings = load_recordings() if recordings is None else recordings
+    (5-49) of every speaker but ``config.hold_out`` with ``rnncourse.training.fit``;
+    resumes from ``config.checkpoint``. Returns the model (eval mode) and a history with
+    the losses and the times. Torch's thread count is restored afterwards."""
+    with threads(config.threads):
+        return _train_speech(config, load_recordings() if recordings is None else recordings,
+                             progress)
+
+
+def _train_speech(config: SpeechTrainConfig, recordings, progress):
     pool = hold_out_speaker(recordings, config.hold_out)[0] if config.hold_out else recordings
     train = official_split(pool)[0]
     torch.manual_seed(config.seed)
@@ -267,9 +272,10 @@ def train_speech(config: SpeechTrainConfig, recordings: list[Recording] | None =
         frames = torch.cat([f[:n] for f, n in zip(feats, lengths)])
         model.feature_mean.copy_(frames.mean(0))
         model.feature_std.copy_(frames.std(0))
+    loop = _loop_config(config)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     history = {"step": [], "loss": [], "wall_time_s": 0.0}
-    start, step = 0, 0
+    start = 0
     path = Path(config.checkpoint) if config.checkpoint else None
     if path and path.exists():
         state = torch.load(path, weights_only=True)
@@ -283,56 +289,46 @@ def train_speech(config: SpeechTrainConfig, recordings: list[Recording] | None =
         progress(f"resumed at step {start}")
     t0, running = time.time(), []
     end = config.steps if config.stop_after is None else min(config.steps, config.stop_after)
-    for step in range(start, end):
-        model.train()
+
+    def next_loss(step):
         feats, lengths, targets, target_lengths = _training_batch(train, step, config)
-        for group in opt.param_groups:
-            group["lr"] = _lr(step, config)
-        log_probs, out_lengths = model(feats, lengths)
-        loss = F.ctc_loss(log_probs.transpose(0, 1), targets, out_lengths, target_lengths,
+        log_probs, out_lengths = model(feats.to(model.feature_mean.device), lengths)
+        return F.ctc_loss(log_probs.float().transpose(0, 1), targets, out_lengths, target_lengths,
                           blank=BLANK, zero_infinity=True)
-        opt.zero_grad()
-        loss.backward()
-        if config.clip:
-            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-        opt.step()
-        running.append(loss.item())
-        if (step + 1) % config.log_every == 0:
-            history["step"].append(step + 1)
+
+    def on_step(done, loss):
+        running.append(loss)
+        if done % config.log_every == 0:
+            history["step"].append(done)
             history["loss"].append(float(np.mean(running)))
             elapsed = history["wall_time_s"] + time.time() - t0
-            progress(f"step {step + 1}/{config.steps} loss {np.mean(running):.4f} "
-                     f"lr {_lr(step, config):.2e} {elapsed:.0f} s")
-            running = []
-        if path and ((step + 1) % config.checkpoint_every == 0 or step + 1 == end):
-            tmp = path.with_suffix(".tmp")
-            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step + 1,
-                        "torch_rng": torch.get_rng_state(),
-                        "history_step": torch.tensor(history["step"]),
-                        "history_loss": torch.tensor(history["loss"]),
-                        "wall_time_s": history["wall_time_s"] + time.time() - t0}, tmp)
-            tmp.replace(path)
+            progress(f"step {done}/{config.steps} loss {np.mean(running):.4f} "
+                     f"lr {lr_at(done - 1, loop):.2e} {elapsed:.0f} s")
+            running.clear()
+        if path and (done % config.checkpoint_every == 0 or done == end):
+            with atomic_path(path) as tmp:
+                torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                            "step": done, "torch_rng": torch.get_rng_state(),
+                            "history_step": torch.tensor(history["step"]),
+                            "history_loss": torch.tensor(history["loss"]),
+                            "wall_time_s": history["wall_time_s"] + time.time() - t0}, tmp)
+        return done >= end
+
+    if start < end:
+        fit(model, next_loss, loop, optimizer=opt, start_step=start, on_step=on_step, name="speech")
     history["wall_time_s"] += time.time() - t0
     return model.eval(), history
 
 
 def command_line(config: SpeechTrainConfig, save: str | None = None, beam_size: int = 1) -> str:
-    """The ``rnncourse speech ...`` command that reproduces a run, spelled as
-    ``rnncourse.cli.command_line`` spells a verb's command: every option with its value
-    (defaults too), in the parser's order; options that only say where or how a run
-    happens (threads, checkpoint, stop_after) are left out."""
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    values = {**dataclasses.asdict(config), "save": save, "beam_size": beam_size,
-              "checkpoint": None, "stop_after": None}
+    """The ``rnncourse speech ...`` command that reproduces a run (``rnncourse.cli.command_line``:
+    every option with its value, defaults too, except the ``LEAVE_OUT`` ones)."""
+    from rnncourse.cli import command_line as verb_command
+
+    values = {**dataclasses.asdict(config), "save": save, "beam_size": beam_size}
     if config.hold_out is None:
         values["hold_out"] = "None"          # parsed back to None by ``run``
-    words = ["rnncourse", "speech"]
-    for action in parser._actions:
-        if action.dest in ("help", "threads") or values[action.dest] is None:
-            continue
-        words += [action.option_strings[0], str(values[action.dest])]
-    return shlex.join(words)
+    return verb_command("speech", argparse.Namespace(**values), leave_out=LEAVE_OUT)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -398,14 +394,3 @@ def run(args: argparse.Namespace) -> int:
         ship(model, config, history, metrics, args.save, args.beam_size)
         print(f"saved rnncourse/pretrained/{args.save}.*")
     return 0
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rnncourse.speech",
-                                     description="Train the CTC digit recogniser of notebook 12.")
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
