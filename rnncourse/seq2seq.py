@@ -46,23 +46,23 @@ class Seq2Seq(nn.Module):
     ``bidirectional`` makes the annotations h_j = [forward h_j; backward h_j].
     """
 
-    def __init__(self, src_chars: str, tgt_chars: str, emb: int = 32, hidden: int = 128,
+    def __init__(self, src_chars: str, tgt_chars: str, embed_dim: int = 32, hidden_size: int = 128,
                  attention: bool = True, bidirectional: bool = True,
                  reverse_source: bool = False, max_len: int = 64):
         super().__init__()
         self.src_vocab, self.tgt_vocab = CharVocab(src_chars), CharVocab(tgt_chars)
         self.attention, self.reverse_source, self.max_len = attention, reverse_source, max_len
-        H, A = hidden, hidden * (2 if bidirectional else 1)  # A: size of an annotation h_j
-        self.src_embed = nn.Embedding(len(self.src_vocab), emb, padding_idx=PAD)
-        self.tgt_embed = nn.Embedding(len(self.tgt_vocab), emb, padding_idx=PAD)
-        self.encoder = nn.GRU(emb, H, batch_first=True, bidirectional=bidirectional)
+        H, A = hidden_size, hidden_size * (2 if bidirectional else 1)  # A: size of an annotation h_j
+        self.src_embed = nn.Embedding(len(self.src_vocab), embed_dim, padding_idx=PAD)
+        self.tgt_embed = nn.Embedding(len(self.tgt_vocab), embed_dim, padding_idx=PAD)
+        self.encoder = nn.GRU(embed_dim, H, batch_first=True, bidirectional=bidirectional)
         self.W_s = nn.Linear(A, H)  # s_0 = tanh(W_s summary)
         if attention:
             self.W_a = nn.Linear(H, H, bias=False)
             self.U_a = nn.Linear(A, H)
             self.v_a = nn.Linear(H, 1, bias=False)
-        self.decoder = nn.GRUCell(emb + A, H)
-        self.W_o = nn.Linear(H + A + emb, len(self.tgt_vocab))
+        self.decoder = nn.GRUCell(embed_dim + A, H)
+        self.W_o = nn.Linear(H + A + embed_dim, len(self.tgt_vocab))
 
     # ---- encoder -------------------------------------------------------------
     def encode(self, src: torch.Tensor, src_len: torch.Tensor) -> dict:

@@ -1,9 +1,12 @@
 """Train and evaluate the seq2seq models of notebook 10; the shipped models' recipe.
 
-Two tasks: ``dates`` (written dates -> ISO, ``rnncourse.data.dates``) and ``numbers``
-(English number words -> German, ``rnncourse.data.number_words``). Three variants
-each, as in [004] and [001]: ``plain`` (no attention), ``reversed`` (no attention,
-source read backwards) and ``attention`` (Bahdanau, bidirectional encoder).
+Three tasks: ``dates`` (written dates -> ISO, ``rnncourse.data.dates``), ``numbers``
+(English number words -> German, ``rnncourse.data.number_words``) and ``digits`` (long
+digit strings read aloud -> the digits, up to 16 digits: the long-input task). Four
+variants, as in [004] and [001]: ``plain`` (no attention), ``reversed`` (no attention,
+source read backwards), ``bidirectional`` (no attention, the attention model's
+bidirectional encoder) and ``attention`` (Bahdanau, bidirectional encoder).
+``bidirectional`` and ``attention`` differ only by attention.
 
 Reproduce a shipped model (one CPU thread)::
 
@@ -26,9 +29,11 @@ from torch.nn import functional as F
 
 from rnncourse.cli import command_line, non_negative_int, positive_float, positive_int
 from rnncourse.data.dates import date_pairs, written_date, date_formats, random_dates
-from rnncourse.data.number_words import number_pairs, split_numbers
+from rnncourse.data.number_words import DIGIT_WORDS, number_pairs, spelled_digits, split_numbers
 from rnncourse.data.seq_batching import PAD, make_pair_batch
-from rnncourse.pretrained import Record, _with_aliases
+from rnncourse._io import write_json
+from rnncourse.pretrained import Record
+from rnncourse.results import RESULTS_DIR
 from rnncourse.runtime import isolated_rng, threads
 from rnncourse.seq2seq import Seq2Seq
 from rnncourse.training import LoopConfig, fit
@@ -36,11 +41,12 @@ from rnncourse.training import LoopConfig, fit
 __all__ = ["VARIANTS", "TASKS", "heldout_pairs", "task_data", "train_seq2seq", "translate",
            "accuracy", "accuracy_by_length", "add_arguments", "run"]
 
-TASKS = ("dates", "numbers")
+TASKS = ("dates", "numbers", "digits")
 
 VARIANTS = {
     "plain": dict(attention=False, bidirectional=False, reverse_source=False),
     "reversed": dict(attention=False, bidirectional=False, reverse_source=True),
+    "bidirectional": dict(attention=False, bidirectional=True, reverse_source=False),
     "attention": dict(attention=True, bidirectional=True, reverse_source=False),
 }
 
@@ -55,7 +61,9 @@ def heldout_pairs(task: str, seed: int = 0) -> list[tuple[str, str]]:
         return date_pairs(1000, seed=10_000 + seed)
     if task == "numbers":
         return number_pairs(split_numbers(1000, 200, seed=seed)[1])
-    raise ValueError(f"unknown task {task!r}: expected 'dates' or 'numbers'")
+    if task == "digits":
+        return spelled_digits(1000, seed=10_000 + seed)
+    raise ValueError(f"unknown task {task!r}: expected one of {', '.join(TASKS)}")
 
 
 def task_data(task: str, seed: int = 0) -> dict:
@@ -86,6 +94,18 @@ def task_data(task: str, seed: int = 0) -> dict:
             return [train[i] for i in rng.integers(0, len(train), size=n)]
         digest = _sha256(train + test)
         versions = {"num2words": version("num2words")}
+    elif task == "digits":
+        src_chars = "".join(sorted(set(" ".join(DIGIT_WORDS))))
+        tgt_chars = "0123456789"
+        rng = np.random.default_rng(seed)
+
+        def sample(n):
+            return spelled_digits(n, seed=int(rng.integers(2**31)))
+        digest = _sha256(test + sample(1000))
+        rng = np.random.default_rng(seed)  # the same stream again for training
+        versions = {}
+    else:
+        heldout_pairs(task)  # raises the one-line error
     return {"sample": sample, "test": test, "src_chars": src_chars, "tgt_chars": tgt_chars,
             "sha256": digest, "versions": versions}
 
@@ -116,7 +136,7 @@ def accuracy_by_length(model: Seq2Seq, pairs, edges) -> dict:
 
 
 def train_seq2seq(task: str, variant: str, steps: int = 3000, batch_size: int = 64,
-                  lr: float = 3e-3, clip: float = 1.0, hidden: int = 64, emb: int = 32,
+                  lr: float = 3e-3, clip: float = 1.0, hidden_size: int = 64, embed_dim: int = 32,
                   seed: int = 0, max_minutes: float | None = None, device="cpu",
                   log_every: int = 100, command: str | None = None):
     """Train one variant on one task (Adam, constant learning rate, gradients clipped:
@@ -127,8 +147,8 @@ def train_seq2seq(task: str, variant: str, steps: int = 3000, batch_size: int = 
     with isolated_rng():
         torch.manual_seed(seed)
         data = task_data(task, seed)
-        config = dict(src_chars=data["src_chars"], tgt_chars=data["tgt_chars"], emb=emb,
-                      hidden=hidden, **VARIANTS[variant])
+        config = dict(src_chars=data["src_chars"], tgt_chars=data["tgt_chars"],
+                      embed_dim=embed_dim, hidden_size=hidden_size, **VARIANTS[variant])
         model = Seq2Seq(**config).to(device)
 
         def next_loss(step):
@@ -146,7 +166,8 @@ def train_seq2seq(task: str, variant: str, steps: int = 3000, batch_size: int = 
     acc = accuracy(model, data["test"])
     if command is None:
         args = argparse.Namespace(task=task, variant=variant, steps=step, batch_size=batch_size,
-                                  lr=lr, clip=clip, hidden=hidden, emb=emb, seed=seed, save=False)
+                                  lr=lr, clip=clip, hidden_size=hidden_size, embed_dim=embed_dim,
+                                  seed=seed, save=False)
         command = command_line("seq2seq", args, leave_out=("max_minutes", "threads"))
     record = Record(
         builder="rnncourse.seq2seq:Seq2Seq", config=config,
@@ -164,24 +185,29 @@ def train_seq2seq(task: str, variant: str, steps: int = 3000, batch_size: int = 
         metrics={"train_last_250_loss_nats_per_char": round(float(np.mean(losses[-250:])), 4),
                  "test_exact_match_fraction": acc})
     print(f"{task}/{variant}: test exact match {acc:.3f}", flush=True)
-    return model, _with_aliases(record.to_dict())
+    return model, record.to_dict()
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("task", choices=TASKS, help="dates (to ISO) or numbers (English to German)")
-    parser.add_argument("variant", choices=list(VARIANTS), help="plain, reversed or attention")
+    parser.add_argument("task", choices=TASKS,
+                        help="dates (to ISO), numbers (English to German) or digits (read aloud)")
+    parser.add_argument("variant", choices=list(VARIANTS),
+                        help="plain, reversed, bidirectional or attention")
     parser.add_argument("--steps", type=positive_int, default=3000, help="optimiser steps")
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--lr", type=positive_float, default=3e-3, help="learning rate (Adam)")
     parser.add_argument("--clip", type=positive_float, default=1.0, help="gradient norm clip")
-    parser.add_argument("--hidden", type=positive_int, default=64, help="hidden size H")
-    parser.add_argument("--emb", type=positive_int, default=32, help="embedding size E")
+    parser.add_argument("--hidden-size", type=positive_int, default=64, help="hidden size H")
+    parser.add_argument("--embed-dim", type=positive_int, default=32, help="embedding size E")
     parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--max-minutes", type=positive_float, default=None,
                         help="stop early after this long (the record says the steps done)")
     parser.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
     parser.add_argument("--save", action="store_true",
                         help="write the model and its record into rnncourse/pretrained/")
+    parser.add_argument("--results", action="store_true",
+                        help="write the held-out hits to rnncourse/results/"
+                             "seq2seq_TASK_VARIANT_seedSEED.json (for the claims over seeds)")
 
 
 def run(args) -> int:
@@ -189,7 +215,7 @@ def run(args) -> int:
 
     with threads(args.threads):
         model, record = train_seq2seq(args.task, args.variant, args.steps, args.batch_size,
-                                      args.lr, args.clip, args.hidden, args.emb, args.seed,
+                                      args.lr, args.clip, args.hidden_size, args.embed_dim, args.seed,
                                       args.max_minutes)
     # a run cut short by --max-minutes is reproduced by asking for the steps it did
     done = argparse.Namespace(**{**vars(args), "steps": record["training"]["steps"]})
@@ -197,4 +223,15 @@ def run(args) -> int:
                                                  leave_out=("max_minutes", "threads"))
     if args.save:
         pretrained.save(f"seq2seq_{args.task}_{args.variant}", model, record)
+    if args.results:
+        test = heldout_pairs(args.task, args.seed)
+        outputs = translate(model, [s for s, _ in test])
+        write_json(RESULTS_DIR / f"seq2seq_{args.task}_{args.variant}_seed{args.seed}.json", {
+            "command": record["training"]["command"], "seed": args.seed,
+            "steps": record["training"]["steps"],
+            "wall_time_s": record["training"]["wall_time_s"],
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "metrics": record["metrics"],
+            "test": f"rnncourse.seq2seq_train.heldout_pairs({args.task!r}, {args.seed})",
+            "test_hits": [int(o == t) for o, (_, t) in zip(outputs, test)]})
     return 0

@@ -8,7 +8,8 @@ import pytest
 
 from rnncourse.data.dates import date_formats, date_pairs
 from rnncourse.data.names import load_names, names_sha256, split_names
-from rnncourse.data.number_words import number_pairs, number_to_words, split_numbers
+from rnncourse.data.number_words import (DIGIT_WORDS, number_pairs, number_to_words, spelled_digits,
+                                         split_numbers)
 from rnncourse.data.programs import make_program, program_pairs
 
 
@@ -43,6 +44,21 @@ def test_number_split_is_disjoint_and_complete():
     assert len(test) == 100 and not set(train) & set(test)
     assert sorted(set(train) | set(test)) == list(range(500))
     assert (split_numbers(500, 100, seed=1)[1] == test).all()
+
+
+@pytest.mark.parametrize("max_digits", [1, 5, 16])
+def test_spelled_digits_read_each_digit_as_its_word(max_digits):
+    pairs = spelled_digits(400, max_digits=max_digits, seed=3)
+    assert pairs == spelled_digits(400, max_digits=max_digits, seed=3)
+    assert pairs != spelled_digits(400, max_digits=max_digits, seed=4) or max_digits == 1
+    for source, digits in pairs:
+        assert source.split(" ") == [DIGIT_WORDS[int(d)] for d in digits]
+    assert {len(d) for _, d in pairs} == set(range(1, max_digits + 1))
+
+
+def test_spelled_digits_rejects_bad_lengths():
+    with pytest.raises(ValueError, match="min_digits <= max_digits"):
+        spelled_digits(3, max_digits=2, min_digits=3)
 
 
 def run_python(code):

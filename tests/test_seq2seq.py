@@ -10,7 +10,7 @@ PAIRS = [("abc", "12"), ("h", "3-45"), ("gf edcba", "7"), ("de", "890-1")]
 
 def model(**kw):
     torch.manual_seed(0)
-    return Seq2Seq(SRC, TGT, emb=8, hidden=12, **kw).double().eval()
+    return Seq2Seq(SRC, TGT, embed_dim=8, hidden_size=12, **kw).double().eval()
 
 
 def batch():

@@ -36,3 +36,12 @@ def test_heldout_pairs_are_fixed_and_numbers_never_used_for_training():
     assert not train & set(heldout_pairs("numbers"))
     with pytest.raises(ValueError, match="unknown task"):
         heldout_pairs("poems")
+
+
+def test_digits_task_samples_long_sources_in_the_model_alphabet():
+    data = task_data("digits")
+    pairs = data["sample"](300)
+    assert max(len(s) for s, _ in pairs) >= 60
+    assert set("".join(s for s, _ in pairs)) <= set(data["src_chars"])
+    assert set("".join(t for _, t in pairs)) <= set(data["tgt_chars"])
+    assert heldout_pairs("digits") == heldout_pairs("digits") != heldout_pairs("digits", 1)

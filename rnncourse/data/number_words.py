@@ -10,7 +10,9 @@ numbers never seen, not recall.
 import numpy as np
 from num2words import num2words
 
-__all__ = ["number_to_words", "number_pairs", "split_numbers"]
+__all__ = ["DIGIT_WORDS", "number_to_words", "number_pairs", "split_numbers", "spelled_digits"]
+
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
 def number_to_words(n: int, lang: str = "en") -> str:
@@ -32,3 +34,20 @@ def split_numbers(high: int = 10_000, n_test: int = 1000, seed: int = 0,
         raise ValueError(f"n_test must be between 1 and {high - low - 1}, got {n_test}")
     numbers = np.random.default_rng(seed).permutation(np.arange(low, high))
     return np.sort(numbers[n_test:]), np.sort(numbers[:n_test])
+
+
+def spelled_digits(n: int, max_digits: int = 16, seed: int = 0,
+                   min_digits: int = 1) -> list[tuple[str, str]]:
+    """``n`` digit strings read aloud: ("seven four zero", "740"), one word per digit.
+
+    The number of digits is uniform in ``min_digits..max_digits``, so the sources run from
+    3 to about 5 * ``max_digits`` characters and the information the source carries grows
+    with its length: the task on which one fixed context vector runs out of room."""
+    if not 1 <= min_digits <= max_digits:
+        raise ValueError(f"expected 1 <= min_digits <= max_digits, got {min_digits} and {max_digits}")
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for length in rng.integers(min_digits, max_digits + 1, size=n):
+        digits = rng.integers(0, 10, size=length)
+        pairs.append((" ".join(DIGIT_WORDS[d] for d in digits), "".join(map(str, digits))))
+    return pairs
