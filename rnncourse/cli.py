@@ -21,6 +21,8 @@ COMMANDS = {
     "release": ("rnncourse.release", "write lectures/ (student notebooks) from solutions/"),
     "grade": ("rnncourse.grading.cli", "grade student notebooks with nbval into a CSV gradebook"),
     "export": ("rnncourse.export", "write the course as an nbgrader course folder (JupyterHub)"),
+    "minchar": ("rnncourse.minchar_batched", "train min-char-rnn (batched NumPy) in notebook 4's settings"),
+    "ngram": ("rnncourse.ngram", "compare a character n-gram with the Python char LSTM (notebook 8)"),
     "train": ("rnncourse.train", "train a character LSTM (TBPTT, checkpoints, pretrained export)"),
     "ablation": ("rnncourse.ablation", "train LSTM variants on one task, write their results"),
     "adding": ("rnncourse.long_range", "learning curves of RNNs and an LSTM on the adding problem"),

@@ -17,25 +17,25 @@ V vocabulary.
 character and samples along the way; the command line writes the records that notebook
 4 plots (``rnncourse/results/minchar_training*.json``, each with the command that made it):
 
-    OPENBLAS_NUM_THREADS=1 python -m rnncourse.minchar_batched --out FILE [--steps ...]
+    OPENBLAS_NUM_THREADS=1 rnncourse minchar --out FILE [--steps ...]
 """
 
-import argparse
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 
 from rnncourse._io import write_json
-from rnncourse.minchar import (TrainConfig, Vocabulary, corpus_pydoc_topics, init_params, loss_and_grads,
+from rnncourse.data.corpora import python_docs
+from rnncourse.minchar import (TrainConfig, Vocabulary, init_params, loss_and_grads,
                                sample, softmax, train)
 from rnncourse.results import load as load_shipped
 
 __all__ = ["loss_and_grads_batched", "train_batched", "loss_per_char", "SETTINGS",
-           "training_run", "load_training", "retrain"]
+           "training_run", "load_training", "retrain", "training_record",
+           "add_arguments", "run"]
 
 # the listing's hyperparameters (deck 003) and the smaller ones notebook 04 trains live
 SETTINGS = {"listing": {"hidden_size": 100, "lr": 0.1}, "small": {"hidden_size": 64, "lr": 0.03}}
@@ -164,39 +164,47 @@ def training_run(text: str, setting: str, seed: int = 0, steps: int = 4000, batc
 
 def _run(args):
     setting, seed, steps, batch_size = args
-    return training_run(corpus_pydoc_topics(), setting, seed, steps, batch_size,
+    return training_run(python_docs(), setting, seed, steps, batch_size,
                         eval_every=max(250, steps // 16), sample_steps=sorted({0, 100, 300, 1000, steps // 4, steps}))
 
 
 def load_training(name: str = "minchar_training") -> dict:
     """The precomputed training record shipped in ``rnncourse/results/<name>.json``."""
-    return load_shipped(name, f"python -m rnncourse.minchar_batched --out "
-                              f"rnncourse/results/{name}.json")
+    return load_shipped(name, f"rnncourse minchar --out rnncourse/results/{name}.json")
 
 
 def retrain(name: str = "minchar_training") -> dict:
-    """Run the command recorded in a shipped record again (without ``--out``); return the new record."""
+    """Run the command recorded in a shipped record again (without writing its ``--out``);
+    return the new record."""
     import shlex
 
-    args = shlex.split(load_training(name)["command"])[3:]  # after "python -m rnncourse.minchar_batched"
-    if "--out" in args:
-        i = args.index("--out")
-        del args[i:i + 2]
-    return main(args)
+    from rnncourse.cli import verb_parser
+
+    words = shlex.split(load_training(name)["command"])
+    if words[:2] != ["rnncourse", "minchar"]:
+        raise ValueError(f"expected an `rnncourse minchar ...` command in {name}, got {words[:2]}")
+    args = verb_parser("minchar").parse_args(words[2:])
+    args.out = None
+    return training_record(args)
 
 
-def main(argv: list[str] | None = None) -> dict:
-    """Run the command line (``argv`` or ``sys.argv``); return the record, written to ``--out`` if given."""
-    parser = argparse.ArgumentParser(
-        description="Train min-char-rnn (batched) in the listing's and the small setting, "
-                    "several seeds, and record validation loss and samples.")
-    parser.add_argument("--out", type=Path, help="JSON file to write (default: write nothing)")
-    parser.add_argument("--steps", type=int, default=4000)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+def add_arguments(parser) -> None:
+    """The options of ``rnncourse minchar``."""
+    from rnncourse.cli import path_text, positive_int, non_negative_int
+
+    parser.add_argument("--out", type=path_text, help="JSON file to write (default: write nothing)")
+    parser.add_argument("--steps", type=positive_int, default=4000)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
+    parser.add_argument("--seeds", type=non_negative_int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--settings", nargs="+", choices=sorted(SETTINGS), default=list(SETTINGS))
-    parser.add_argument("--jobs", type=int, default=1, help="processes run side by side")
-    args = parser.parse_args(argv)
+    parser.add_argument("--jobs", type=positive_int, default=1, help="processes run side by side")
+
+
+def training_record(args) -> dict:
+    """Train every setting and seed of ``args`` (``rnncourse minchar``'s options); return the
+    record, written to ``args.out`` if given."""
+    from rnncourse.cli import command_line
+
     jobs = [(s, seed, args.steps, args.batch_size) for s in args.settings for seed in args.seeds]
     start = time.perf_counter()
     if args.jobs > 1:
@@ -207,8 +215,8 @@ def main(argv: list[str] | None = None) -> dict:
     for run in runs:
         print(f"{run['setting']:8s} seed {run['seed']}: validation loss "
               f"{run['val_loss_per_char'][-1]:.3f} nats/char ({run['seconds']} s)", flush=True)
-    text = corpus_pydoc_topics()
-    result = {"command": " ".join(["python -m rnncourse.minchar_batched", *(argv or sys.argv[1:])]),
+    text = python_docs()
+    result = {"command": command_line("minchar", args, leave_out=("jobs",)),
               "task": "min-char-rnn on the Python language reference (pydoc_data.topics), "
                       "first 90% for training, last 10% for validation",
               "corpus_chars": len(text), "python": sys.version.split()[0], "numpy": np.__version__,
@@ -221,5 +229,7 @@ def main(argv: list[str] | None = None) -> dict:
     return result
 
 
-if __name__ == "__main__":
-    main()
+def run(args) -> int:
+    """``rnncourse minchar``: the training runs notebook 4 plots (set OPENBLAS_NUM_THREADS=1)."""
+    training_record(args)
+    return 0

@@ -15,20 +15,18 @@ different characters seen after ``c``, and the recursion ends in the uniform
 distribution over the vocabulary. Every probability is positive and each distribution
 sums to 1 (tested).
 
-``python -m rnncourse.ngram`` runs the comparison of notebook 08 (samples that Python's
+``rnncourse ngram`` runs the comparison of notebook 08 (samples that Python's
 tokenizer accepts, bracket and quote balance, closing characters by distance) and writes
 ``rnncourse/results/char_python_ngram.json``.
 """
 
-import argparse
-import json
 import math
 from collections import defaultdict
 
 import numpy as np
 import torch
 
-__all__ = ["CharNGram", "compare_with_lstm", "main"]
+__all__ = ["CharNGram", "compare_with_lstm", "add_arguments", "run"]
 
 
 class CharNGram:
@@ -175,37 +173,40 @@ def compare_with_lstm(model, train_text: str, val_text: str, order: int = 5,
     return result
 
 
-def main(argv=None) -> None:
-    """``python -m rnncourse.ngram``: recompute notebook 08's comparison."""
+def add_arguments(parser) -> None:
+    """The options of ``rnncourse ngram``."""
+    from rnncourse.cli import non_negative_int, path_text, positive_int
+
+    parser.add_argument("--model", default="char_lstm_python", help="the shipped char LSTM")
+    parser.add_argument("--order", type=positive_int, default=5, help="n of the n-gram")
+    parser.add_argument("--out", type=path_text, default="rnncourse/results/char_python_ngram.json")
+    parser.add_argument("--seed", type=non_negative_int, default=0)
+
+
+def run(args) -> int:
+    """``rnncourse ngram``: recompute notebook 08's comparison (one torch thread)."""
     import time
 
-    from rnncourse._io import write_text
+    from rnncourse._io import write_json
+    from rnncourse.cli import command_line
     from rnncourse.data.corpora import python_source, sha256_text
     from rnncourse.pretrained import load, record
+    from rnncourse.runtime import threads
 
-    parser = argparse.ArgumentParser(prog="python -m rnncourse.ngram", description=main.__doc__)
-    parser.add_argument("--model", default="char_lstm_python")
-    parser.add_argument("--order", type=int, default=5)
-    parser.add_argument("--out", default="rnncourse/results/char_python_ngram.json")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    start = time.process_time()
-    model = load(args.model, "cpu").eval()
-    # held-out text: the validation and test modules (the model trained on neither)
-    train_text = python_source("train")
-    val_text = python_source("val") + "\n" + python_source("test")
-    result = compare_with_lstm(model, train_text, val_text, order=args.order, seed=args.seed)
+    with threads(1):
+        start = time.process_time()
+        model = load(args.model, "cpu").eval()
+        # held-out text: the validation and test modules (the model trained on neither)
+        train_text = python_source("train")
+        val_text = python_source("val") + "\n" + python_source("test")
+        result = compare_with_lstm(model, train_text, val_text, order=args.order, seed=args.seed)
     result.update({
-        "command": "python -m rnncourse.ngram " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()),
-        "model": args.model, "model_val_loss": record(args.model)["val_loss"],
+        "command": command_line("ngram", args),
+        "model": args.model,
+        "model_val_loss": record(args.model)["metrics"]["val_loss_nats_per_char"],
         "data_sha256": {"train": sha256_text(train_text), "held_out": sha256_text(val_text)},
         "seed": args.seed, "torch": torch.__version__, "cpu_time_s": time.process_time() - start,
     })
-    write_text(args.out, json.dumps(result, indent=1) + "\n")
+    write_json(args.out, result, indent=1)
     print(f"wrote {args.out} in {result['cpu_time_s']:.0f} CPU-s")
-
-
-if __name__ == "__main__":
-    main()
+    return 0

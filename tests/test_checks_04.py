@@ -391,7 +391,7 @@ def test_shipped_runs_hold_both_settings_with_their_record(name, min_seeds):
     from rnncourse.minchar_batched import SETTINGS, load_training
 
     record = load_training(name)
-    assert record["command"].startswith("python -m rnncourse.minchar_batched")
+    assert record["command"].startswith("rnncourse minchar ")
     assert f"--out rnncourse/results/{name}.json" in record["command"]
     assert len(record["seeds"]) >= min_seeds
     runs = {(r["setting"], r["seed"]) for r in record["runs"]}
@@ -421,6 +421,20 @@ def test_retrain_runs_the_recorded_command_without_writing(monkeypatch):
     import rnncourse.minchar_batched as mb
 
     seen = []
-    monkeypatch.setattr(mb, "main", lambda argv: seen.append(argv) or {})
+    monkeypatch.setattr(mb, "training_record", lambda args: seen.append(args) or {})
     mb.retrain("minchar_training_long")
-    assert "--out" not in seen[0] and "--steps" in seen[0] and "--batch-size" in seen[0]
+    args = seen[0]
+    assert args.out is None and (args.steps, args.batch_size, args.seeds) == (16000, 8, [0])
+    assert args.settings == sorted(mb.SETTINGS)
+
+
+def test_shipped_training_commands_parse_back_to_themselves():
+    import shlex
+
+    from rnncourse.cli import command_line, verb_parser
+    from rnncourse.minchar_batched import load_training
+
+    for name in ("minchar_training", "minchar_training_long"):
+        command = load_training(name)["command"]
+        args = verb_parser("minchar").parse_args(shlex.split(command)[2:])
+        assert command_line("minchar", args, leave_out=("jobs",)) == command
