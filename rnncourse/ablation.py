@@ -34,7 +34,7 @@ __all__ = ["TrainConfig", "CELL_KINDS", "segment_sum_batch", "recall_batch", "ma
            "make_cell", "Regressor",
            "train", "run_ablation", "run_lr_sweep", "RESULTS_DIR", "load_results"]
 
-CELL_KINDS = ("RNN", "GRU", "LSTM", "LSTM0", "MUT1", "MUT2", "MUT3") + ODYSSEY_VARIANTS
+CELL_KINDS = ("rnn", "gru", "lstm", "lstm0", "MUT1", "MUT2", "MUT3") + ODYSSEY_VARIANTS
 
 
 @dataclass
@@ -42,15 +42,15 @@ class TrainConfig:
     """Settings of one run (the defaults take a few seconds on a laptop CPU)."""
 
     steps: int = 150          # updates
-    batch: int = 32           # N
+    batch_size: int = 32      # N
     length: int = 40          # T
-    hidden: int = 16          # H
+    hidden_size: int = 16     # H
     reset_prob: float = 0.15  # chance of a reset mark at each step
     lr: float = 1e-2          # Adam
     clip: float = 1.0         # gradient norm clipping
     forget_bias: float = 0.0  # added to b_f of LSTM cells that have a forget gate
     seed: int = 0
-    val_batch: int = 256
+    val_batch_size: int = 256
     task: str = "segment_sum"  # or "recall"
 
 
@@ -87,17 +87,17 @@ def make_batch(config: "TrainConfig", N: int, generator: torch.Generator):
 
 
 def make_cell(kind: str, D: int, H: int, forget_bias: float = 0.0):
-    """A cell by name: RNN, GRU, LSTM (version 1, PyTorch's), LSTM0 (version 0 of [001],
+    """A cell by name: rnn, gru, lstm (version 1, PyTorch's), lstm0 (version 0 of [001],
     no forget gate), MUT1-3, or an odyssey variant (V, NIG, ..., FGR)."""
-    if kind == "RNN":
+    if kind not in CELL_KINDS:
+        raise ValueError(f"unknown cell kind {kind!r}: expected one of {CELL_KINDS}")
+    if kind == "rnn":
         return RNNCell(D, H)
-    if kind == "GRU":
+    if kind == "gru":
         return GRUCell(D, H)
     if kind.startswith("MUT"):
         return MUTCell(D, H, int(kind[3:]))
-    options = {"LSTM": LSTMOptions(), "LSTM0": LSTMOptions(forget_gate=False)}.get(kind, kind)
-    if kind not in CELL_KINDS:
-        raise ValueError(f"unknown cell kind {kind!r}: expected one of {CELL_KINDS}")
+    options = {"lstm": LSTMOptions(), "lstm0": LSTMOptions(forget_gate=False)}.get(kind, kind)
     cell = LSTMCell(D, H, options)
     if forget_bias and "f" in cell.gate_order:
         with torch.no_grad():
@@ -129,17 +129,17 @@ def train(kind: str, config: TrainConfig = TrainConfig(), device="cpu") -> dict:
     MSE at the end (data from a fixed seed, the same for every run)."""
     with isolated_rng():
         torch.manual_seed(config.seed)
-        model = Regressor(kind, 2, config.hidden, config.forget_bias).to(device)
+        model = Regressor(kind, 2, config.hidden_size, config.forget_bias).to(device)
     data = torch.Generator().manual_seed(config.seed)
 
     def next_loss(step):
-        x, y = make_batch(config, config.batch, data)
+        x, y = make_batch(config, config.batch_size, data)
         return nn.functional.mse_loss(model(x.to(device))[:, -y.shape[1]:], y.to(device))
 
     seconds, start = [], time.perf_counter()
     losses = fit(model, next_loss, config,
                  on_step=lambda done, loss: seconds.append(time.perf_counter() - start))
-    x, y = make_batch(config, config.val_batch, torch.Generator().manual_seed(10_000))
+    x, y = make_batch(config, config.val_batch_size, torch.Generator().manual_seed(10_000))
     with torch.no_grad():
         val = nn.functional.mse_loss(model(x.to(device))[:, -y.shape[1]:], y.to(device)).item()
     return {"kind": kind, "model": model, "losses": losses, "seconds": seconds, "val_loss": val}
@@ -178,7 +178,7 @@ def add_arguments(parser) -> None:
                         help=f"cells to compare (from {', '.join(CELL_KINDS)})")
     parser.add_argument("--seeds", nargs="+", type=non_negative_int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--steps", type=positive_int, default=TrainConfig.steps)
-    parser.add_argument("--hidden", type=positive_int, default=TrainConfig.hidden)
+    parser.add_argument("--hidden-size", type=positive_int, default=TrainConfig.hidden_size)
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     parser.add_argument("--lrs", nargs="+", type=positive_float, default=None,
                         help="sweep these learning rates instead; the sweep is stored under "
@@ -191,7 +191,7 @@ def run(args) -> int:
 
 
 def _run(args) -> int:
-    config = TrainConfig(steps=args.steps, hidden=args.hidden)
+    config = TrainConfig(steps=args.steps, hidden_size=args.hidden_size)
     start = time.perf_counter()
     if getattr(args, "lrs", None):
         return _run_lr_sweep(args, config, start)

@@ -42,11 +42,11 @@ class HandwritingLSTM(nn.Module):
     forward: x (N, T, 3) -> y_hat (N, T, 1 + 6M), state (h, c) each (1, N, H).
     """
 
-    def __init__(self, n_hidden: int = 64, n_components: int = 10):
+    def __init__(self, hidden_size: int = 64, n_components: int = 10):
         super().__init__()
-        self.n_hidden, self.n_components = n_hidden, n_components
-        self.lstm = nn.LSTM(3, n_hidden, batch_first=True)
-        self.head = nn.Linear(n_hidden, n_outputs(n_components))
+        self.hidden_size, self.n_components = hidden_size, n_components
+        self.lstm = nn.LSTM(3, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, n_outputs(n_components))
 
     def forward(self, x: torch.Tensor, state=None):
         if x.ndim != 3 or x.shape[-1] != 3:
@@ -79,7 +79,7 @@ class HandwritingLSTM(nn.Module):
 class TrainConfig:
     """The handwriting recipe: the model, the data, and the loop (``rnncourse.training``)."""
 
-    n_hidden: int = 64
+    hidden_size: int = 64
     n_components: int = 10
     steps: int = 1500
     max_minutes: float = 0.0  # stop early after this much wall time (0: never)
@@ -112,7 +112,7 @@ def train_handwriting(config: TrainConfig, device=None, log_every: int = 0, word
         torch.manual_seed(config.seed)
         x, y, mask = (t.to(device) for t in handwriting_data(words, config.copies, config.seed))
         vx, vy, vmask = (t.to(device) for t in handwriting_data(words, 1, config.seed + 1))
-        model = HandwritingLSTM(config.n_hidden, config.n_components).to(device)
+        model = HandwritingLSTM(config.hidden_size, config.n_components).to(device)
     generator = torch.Generator().manual_seed(config.seed)
     lengths = mask.sum(1).long().cpu()
     by_length = torch.argsort(lengths)  # batches of similar length waste little on padding
@@ -133,7 +133,7 @@ def train_handwriting(config: TrainConfig, device=None, log_every: int = 0, word
     return model, losses, val
 
 
-_CHECKS = {"n_hidden": positive_int, "n_components": positive_int, "steps": positive_int,
+_CHECKS = {"hidden_size": positive_int, "n_components": positive_int, "steps": positive_int,
            "max_minutes": non_negative_float, "batch_size": positive_int, "lr": positive_float,
            "copies": positive_int, "clip": positive_float, "seed": non_negative_int}
 
@@ -159,7 +159,7 @@ def run(args) -> int:
     done = argparse.Namespace(**{**vars(args), "steps": len(losses), "max_minutes": 0.0})
     save(args.name, model.cpu(), Record(
         builder="rnncourse.handwriting:HandwritingLSTM",
-        config={"n_hidden": config.n_hidden, "n_components": config.n_components},
+        config={"hidden_size": config.hidden_size, "n_components": config.n_components},
         training={
             "command": command_line("handwriting", done, leave_out=("threads",)),
             "seed": config.seed, "steps": len(losses), "hyperparameters": asdict(config),

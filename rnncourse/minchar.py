@@ -19,14 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnncourse.data.corpora import python_docs
 from rnncourse.data.vocab import Vocab
 
-__all__ = ["Vocabulary", "corpus_pydoc_topics", "init_params", "softmax", "loss_and_grads",
+__all__ = ["Vocabulary", "init_params", "softmax", "loss_and_grads",
            "adagrad_memories", "adagrad_update", "sample", "TrainConfig", "TrainLog", "train"]
-
-# The prose corpus of notebook 04 is the package's one pydoc corpus.
-corpus_pydoc_topics = python_docs
 
 PARAM_NAMES = ("W_xh", "W_hh", "W_hy", "b_h", "b_y")
 
@@ -52,37 +48,6 @@ class Vocabulary(Vocab):
     def encode(self, text: str) -> np.ndarray:
         """Text -> int array (T,) of character indices."""
         return np.array(self.ids(text), dtype=np.int64)
-
-
-# The prose corpus of notebook 04 is the package's one pydoc corpus.
-corpus_pydoc_topics = python_docs
-
-PARAM_NAMES = ("W_xh", "W_hh", "W_hy", "b_h", "b_y")
-
-
-class Vocabulary:
-    """Characters of a text in sorted order, so the indices do not change between runs.
-
-    (``list(set(text))`` orders characters by string hashes, which Python salts per
-    process: the same program would number them differently on every run.)
-    """
-
-    def __init__(self, text: str):
-        if not text:
-            raise ValueError("expected a non-empty text to build a vocabulary from")
-        self.chars = sorted(set(text))
-        self.index = {ch: i for i, ch in enumerate(self.chars)}
-
-    def __len__(self) -> int:
-        return len(self.chars)
-
-    def encode(self, text: str) -> np.ndarray:
-        """Text -> int array (T,) of character indices."""
-        return np.array([self.index[ch] for ch in text], dtype=np.int64)
-
-    def decode(self, ixes) -> str:
-        """Character indices -> text."""
-        return "".join(self.chars[int(i)] for i in ixes)
 
 
 def init_params(V: int, H: int, rng: np.random.Generator, scale: float = 0.01) -> dict:

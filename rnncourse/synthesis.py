@@ -107,22 +107,22 @@ class SynthesisModel(nn.Module):
     forward(x (N, T, 3), c (N, U, V), mask (N, U)) -> y_hat (N, T, 1 + 6M), state, phi (N, T, U).
     """
 
-    def __init__(self, n_hidden: int = 128, n_window: int = 6, n_components: int = 10,
+    def __init__(self, hidden_size: int = 128, n_window: int = 6, n_components: int = 10,
                  alphabet: str = ALPHABET):
         super().__init__()
-        self.n_hidden, self.n_window, self.n_components = n_hidden, n_window, n_components
+        self.hidden_size, self.n_window, self.n_components = hidden_size, n_window, n_components
         self.alphabet = alphabet
         V = len(alphabet)
-        self.lstm1 = nn.LSTMCell(3 + V, n_hidden)
-        self.window = nn.Linear(n_hidden, 3 * n_window)
-        self.lstm2 = nn.LSTM(3 + n_hidden + V, n_hidden, batch_first=True)
-        self.head = nn.Linear(2 * n_hidden + V, n_outputs(n_components))
+        self.lstm1 = nn.LSTMCell(3 + V, hidden_size)
+        self.window = nn.Linear(hidden_size, 3 * n_window)
+        self.lstm2 = nn.LSTM(3 + hidden_size + V, hidden_size, batch_first=True)
+        self.head = nn.Linear(2 * hidden_size + V, n_outputs(n_components))
         with torch.no_grad():  # start the window slowly: kappa moves ~0.1 character a step
             self.window.bias[2 * n_window:] = -2.3
 
     def initial_state(self, n: int, device=None):
         device = device or next(self.parameters()).device
-        H, K, V = self.n_hidden, self.n_window, len(self.alphabet)
+        H, K, V = self.hidden_size, self.n_window, len(self.alphabet)
         zeros = torch.zeros(n, H, device=device)
         return {"h1": zeros, "c1": zeros.clone(), "kappa": torch.zeros(n, K, device=device),
                 "w": torch.zeros(n, V, device=device), "lstm2": None}
@@ -244,7 +244,7 @@ def synthesis_batch(texts, seed: int = 0, jitter: float = 1.0, every: int = 2):
 class TrainConfig:
     """The synthesis recipe: the model, the data, and the loop (``rnncourse.training``)."""
 
-    n_hidden: int = 128
+    hidden_size: int = 128
     n_window: int = 6
     n_components: int = 10
     steps: int = 4000
@@ -278,7 +278,7 @@ def train_synthesis(config: TrainConfig, words, device=None, log_every: int = 0,
     device = device or torch.device("cpu")
     with isolated_rng():
         torch.manual_seed(config.seed)
-        model = SynthesisModel(config.n_hidden, config.n_window, config.n_components).to(device)
+        model = SynthesisModel(config.hidden_size, config.n_window, config.n_components).to(device)
     rng = np.random.default_rng(config.seed)
 
     def next_loss(step):
@@ -387,7 +387,7 @@ def write_legibility_results(name: str = "handwriting_synthesis", biases=(0.0, 0
 
 # --- command line ------------------------------------------------------------------------
 
-_CHECKS = {"n_hidden": positive_int, "n_window": positive_int, "n_components": positive_int,
+_CHECKS = {"hidden_size": positive_int, "n_window": positive_int, "n_components": positive_int,
            "steps": positive_int, "max_minutes": non_negative_float, "batch_size": positive_int,
            "lr": positive_float, "clip": positive_float, "max_chars": positive_int,
            "seed": non_negative_int}
@@ -417,12 +417,12 @@ def run(args) -> int:
                                              checkpoint=args.checkpoint or None)
     seconds = time.time() - began
     # measured on the weights as shipped (float16, read back as float32), like the notebook
-    shipped = SynthesisModel(config.n_hidden, config.n_window, config.n_components)
+    shipped = SynthesisModel(config.hidden_size, config.n_window, config.n_components)
     shipped.load_state_dict({k: v.half().float() for k, v in model.cpu().state_dict().items()})
     score, _, _ = legibility(shipped.eval())
     save(args.name, model.cpu(), Record(
         builder="rnncourse.synthesis:SynthesisModel",
-        config={"n_hidden": config.n_hidden, "n_window": config.n_window,
+        config={"hidden_size": config.hidden_size, "n_window": config.n_window,
                 "n_components": config.n_components},
         training={
             # where checkpoints went does not change the model: the command shows none

@@ -312,7 +312,7 @@ def ship(result: TrainResult, name: str, command: str, directory=None) -> dict:
     )
     kwargs = {"directory": Path(directory)} if directory else {}
     pretrained.save(name, model, meta, half=True, **kwargs)
-    return pretrained._with_aliases(meta.to_dict())
+    return meta.to_dict()
 
 
 def run(args) -> int:
@@ -336,5 +336,6 @@ def run(args) -> int:
         cut = result.steps if result.steps < config.steps else None
         command = command_line(config, cut, args.save_pretrained)
         meta = ship(result, args.save_pretrained, command, args.pretrained_dir)
-        print(f"saved {args.save_pretrained}: val loss {meta['val_loss']:.4f} nats/char")
+        print(f"saved {args.save_pretrained}: val loss "
+              f"{meta['metrics']['val_loss_nats_per_char']:.4f} nats/char")
     return 0

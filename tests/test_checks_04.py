@@ -404,10 +404,10 @@ def test_shipped_runs_hold_both_settings_with_their_record(name, min_seeds):
 
 
 def test_training_run_records_losses_and_samples_at_the_asked_steps():
-    from rnncourse.minchar import corpus_pydoc_topics
+    from rnncourse.data.corpora import python_docs
     from rnncourse.minchar_batched import training_run
 
-    record = training_run(corpus_pydoc_topics(20000), "small", seed=0, steps=40, batch_size=4,
+    record = training_run(python_docs(20000), "small", seed=0, steps=40, batch_size=4,
                           eval_every=20, sample_steps=(0, 40), sample_length=50)
     assert record["steps"] == [0, 20, 40] and record["chars"] == [0, 20 * 4 * 25, 40 * 4 * 25]
     assert [s["step"] for s in record["samples"]] == [0, 40]

@@ -225,7 +225,7 @@ def test_every_check_of_the_notebook_is_covered():
 
 # ---- the learning-rate sweep ---------------------------------------------------------------
 def test_run_lr_sweep_trains_every_kind_rate_and_seed():
-    config = TrainConfig(steps=2, length=5, hidden=4, batch=4, val_batch=8)
+    config = TrainConfig(steps=2, length=5, hidden_size=4, batch_size=4, val_batch_size=8)
     results = run_lr_sweep(["NP", "CIFG"], [0.01, 0.1], [0, 1], config)
     assert set(results) == {"NP", "CIFG"}
     assert all(set(r) == {"0.01", "0.1"} and all(len(v) == 2 for v in r.values()) for r in results.values())
@@ -236,7 +236,7 @@ def test_run_lr_sweep_trains_every_kind_rate_and_seed():
 def test_cli_adds_the_sweep_to_an_existing_results_file(tmp_path):
     out = tmp_path / "r.json"
     out.write_text(json.dumps({"command": "earlier", "results": {"V": [1.0]}}))
-    args = type("Args", (), {"kinds": ["NP"], "seeds": [0], "steps": 2, "hidden": 4,
+    args = type("Args", (), {"kinds": ["NP"], "seeds": [0], "steps": 2, "hidden_size": 4,
                              "out": str(out), "lrs": [0.01, 0.1]})
     assert run(args) == 0
     record = json.loads(out.read_text())

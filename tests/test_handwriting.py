@@ -18,7 +18,7 @@ def one_thread():
 
 
 def test_forward_shapes_and_state():
-    model = HandwritingLSTM(n_hidden=8, n_components=3)
+    model = HandwritingLSTM(hidden_size=8, n_components=3)
     y_hat, (h, c) = model(torch.zeros(2, 5, 3))
     assert y_hat.shape == (2, 5, n_outputs(3)) and h.shape == c.shape == (1, 2, 8)
     with pytest.raises(ValueError, match=r"expected x of shape \(N, T, 3\)"):
@@ -34,7 +34,7 @@ def test_data_targets_are_inputs_shifted_by_one_step():
 
 def test_writing_is_seeded():
     torch.manual_seed(0)
-    model = HandwritingLSTM(n_hidden=8, n_components=3)
+    model = HandwritingLSTM(hidden_size=8, n_components=3)
     a, b, c = model.write(12, seed=1), model.write(12, seed=1), model.write(12, seed=2)
     assert a.shape == (1, 12, 3)
     torch.testing.assert_close(a, b)
@@ -42,7 +42,7 @@ def test_writing_is_seeded():
 
 
 def test_a_few_steps_of_training_lower_the_loss():
-    config = TrainConfig(n_hidden=16, n_components=3, steps=30, batch_size=4, copies=2)
+    config = TrainConfig(hidden_size=16, n_components=3, steps=30, batch_size=4, copies=2)
     _, losses, val = train_handwriting(config, words=["pen", "ink", "on"])
     assert sum(losses[-5:]) / 5 < losses[0] - 0.5
     assert val < losses[0]

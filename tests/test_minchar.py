@@ -6,7 +6,8 @@ import torch
 
 from rnncourse.gradcheck import check_gradients
 from rnncourse.minchar import (TrainConfig, Vocabulary, adagrad_memories, adagrad_update,
-                               corpus_pydoc_topics, init_params, loss_and_grads, sample, train)
+                               init_params, loss_and_grads, sample, train)
+from rnncourse.data.corpora import python_docs
 from rnncourse.minchar_batched import loss_and_grads_batched, train_batched
 
 
@@ -100,7 +101,7 @@ def test_vocabulary_is_sorted_and_round_trips():
 
 
 def test_training_lowers_the_loss_on_a_small_corpus():
-    text = corpus_pydoc_topics(4000)
+    text = python_docs(4000)
     _, vocab, log = train(text, TrainConfig(hidden_size=32, steps=250, seed=0))
     uniform = np.log(len(vocab)) * 25
     assert log.loss[0] == pytest.approx(uniform, rel=0.01)
@@ -138,7 +139,7 @@ def test_batched_rejects_misshaped_state():
 
 
 def test_batched_training_lowers_the_loss():
-    text = corpus_pydoc_topics(8000)
+    text = python_docs(8000)
     _, vocab, log = train_batched(text, TrainConfig(hidden_size=32, steps=100), batch_size=8)
     assert log.chars == 100 * 8 * 25
     assert np.mean(log.loss[-20:]) < 0.8 * np.log(len(vocab)) * 25

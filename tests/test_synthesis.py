@@ -56,7 +56,7 @@ def test_one_wide_gaussian_spreads_a_total_weight_of_sqrt_pi_over_beta():
 
 def test_forward_shapes_and_kappa_never_decreases():
     torch.manual_seed(0)
-    model = SynthesisModel(n_hidden=16, n_window=3, n_components=4)
+    model = SynthesisModel(hidden_size=16, n_window=3, n_components=4)
     x, y, mask, c, c_mask = synthesis_batch(["go", "pen ink"], seed=1)
     y_hat, state, phi = model(x, c, c_mask)
     N, T = x.shape[:2]
@@ -95,7 +95,7 @@ def test_training_words_leave_out_the_test_words():
 
 def test_loss_falls_on_four_words():
     torch.manual_seed(0)
-    model = SynthesisModel(n_hidden=32, n_window=3, n_components=4)
+    model = SynthesisModel(hidden_size=32, n_window=3, n_components=4)
     x, y, mask, c, c_mask = synthesis_batch(["go", "ink", "pen", "we"], seed=0, jitter=0.0)
 
     def next_loss(step):
@@ -107,7 +107,7 @@ def test_loss_falls_on_four_words():
 
 def test_write_stops_and_primes():
     torch.manual_seed(0)
-    model = SynthesisModel(n_hidden=16, n_window=2, n_components=3)
+    model = SynthesisModel(hidden_size=16, n_window=2, n_components=3)
     strokes, phi = model.write("ab", bias=1.0, seed=3, max_steps=15)
     assert strokes.shape[1] == 3 and phi.shape == (len(strokes), 2) and len(strokes) <= 15
     again, _ = model.write("ab", bias=1.0, seed=3, max_steps=15)

@@ -175,8 +175,8 @@ def python_source(split: str = "train", archive=STDLIB_ARCHIVE) -> str:
 def python_docs(max_chars: int | None = None) -> str:
     """The Python language reference prose of ``pydoc_data.topics``: the topics joined in
     sorted order (depends on the running Python's version), the first ``max_chars``
-    characters if given. The course's one prose corpus (min-char-rnn reads it as
-    ``rnncourse.minchar.corpus_pydoc_topics``)."""
+    characters if given. The course's one prose corpus (min-char-rnn reads it in
+    notebook 04)."""
     from pydoc_data.topics import topics
 
     text = "\n".join(topics[key] for key in sorted(topics))
