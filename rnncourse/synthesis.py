@@ -30,7 +30,6 @@ Reproduce the shipped model ``handwriting_synthesis`` with the command in its re
 """
 
 import hashlib
-from argparse import Namespace
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -40,8 +39,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.cli import (command_line, non_negative_float, non_negative_int, positive_float,
-                           positive_int)
+from rnncourse._io import atomic_path
+from rnncourse.cli import (command_line, non_negative_float, non_negative_int, path_text,
+                           positive_float, positive_int)
 from rnncourse.data.strokes import (offsets_to_polylines, pad_strokes, polylines_to_offsets,
                                     word_strokes)
 from rnncourse.mdn import mdn_nll, n_outputs, sample, split_outputs
@@ -51,7 +51,7 @@ from rnncourse.training import LoopConfig, fit
 __all__ = ["ALPHABET", "TEST_WORDS", "encode_text", "window_step", "SynthesisModel",
            "thin_strokes", "training_words", "synthesis_batch", "TrainConfig", "train_synthesis",
            "resample_path", "dtw", "legibility", "write_legibility_results", "validation_nll",
-           "add_arguments", "run"]
+           "LEAVE_OUT", "add_arguments", "run"]
 
 ALPHABET = " abcdefghijklmnopqrstuvwxyz"
 
@@ -290,9 +290,8 @@ def train_synthesis(config: TrainConfig, words, device=None, log_every: int = 0,
 
     def on_step(done, loss):
         if checkpoint and done % 200 == 0:
-            tmp = Path(checkpoint).with_suffix(".tmp")
-            torch.save(model.state_dict(), tmp)
-            tmp.replace(checkpoint)
+            with atomic_path(checkpoint) as tmp:
+                torch.save(model.state_dict(), tmp)
         return False
 
     loop = LoopConfig(steps=config.steps, lr=config.lr, clip=config.clip, schedule="cosine",
@@ -387,6 +386,9 @@ def write_legibility_results(name: str = "handwriting_synthesis", biases=(0.0, 0
 
 # --- command line ------------------------------------------------------------------------
 
+# options that say where or how fast a run happens, not what it makes: not in the record's command
+LEAVE_OUT = ("threads", "checkpoint")
+
 _CHECKS = {"hidden_size": positive_int, "n_window": positive_int, "n_components": positive_int,
            "steps": positive_int, "max_minutes": non_negative_float, "batch_size": positive_int,
            "lr": positive_float, "clip": positive_float, "max_chars": positive_int,
@@ -399,7 +401,8 @@ def add_arguments(parser) -> None:
         parser.add_argument(f"--{field.replace('_', '-')}", type=_CHECKS[field], default=value,
                             help=f"default: {value}")
     parser.add_argument("--name", default="handwriting_synthesis", help="name of the shipped model")
-    parser.add_argument("--checkpoint", default="", help="save the model here every 200 steps")
+    parser.add_argument("--checkpoint", type=path_text, default=None,
+                        help="save the model here every 200 steps")
     parser.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
 
 
@@ -414,7 +417,7 @@ def run(args) -> int:
 
     with threads(args.threads):
         model, losses, val = train_synthesis(config, words, log_every=50,
-                                             checkpoint=args.checkpoint or None)
+                                             checkpoint=args.checkpoint)
     seconds = time.time() - began
     # measured on the weights as shipped (float16, read back as float32), like the notebook
     shipped = SynthesisModel(config.hidden_size, config.n_window, config.n_components)
@@ -425,9 +428,7 @@ def run(args) -> int:
         config={"hidden_size": config.hidden_size, "n_window": config.n_window,
                 "n_components": config.n_components},
         training={
-            # where checkpoints went does not change the model: the command shows none
-            "command": command_line("synthesis", Namespace(**{**vars(args), "checkpoint": ""}),
-                                    leave_out=("threads",)),
+            "command": command_line("synthesis", args, leave_out=LEAVE_OUT),
             "seed": config.seed, "steps": len(losses), "hyperparameters": asdict(config),
             "data": {"description": "rnncourse.synthesis.synthesis_batch of random one- or "
                                     "two-word phrases of training_words(tiny Shakespeare), "
