@@ -7,8 +7,18 @@ notebook's first code cell (its imports), then the named check cell, hidden test
 included, with the given names bound in the namespace. It returns normally when the
 check accepts the answer and raises the check's AssertionError when it does not, so a
 test can assert both that correct alternatives pass and that plausible slips fail.
+- ``run_notebook_check(stem, check_id, body)``: every code cell up to the check, the
+exercise's (single) solution region replaced by ``body``.
+- ``run_exercise(stem, check_id, replacements)``: the code cells before the exercise run
+once per exercise (cached), then the exercise's cells with ``replacements`` for the
+solution regions of its first cell (``replace_regions``), then the check.
+- ``run_after_solutions(stem, setup, check_id, source, name)``: the imports, every
+solution cell and helper definition (``solutions_source``, no demos, no training), then
+``source`` defining ``name``, then the check.
+- ``assert_question``: a conceptual question's key passes, every other option fails.
 """
 
+import functools
 import os
 import textwrap
 from pathlib import Path
@@ -24,13 +34,34 @@ matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _without_magics(source: str) -> str:
+def runnable(source: str) -> str:
     """Drop IPython magics (``%matplotlib inline``) so plain ``exec`` can run a cell."""
     return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("%"))
 
 
+def replace_regions(source: str, replacements: list) -> str:
+    """``source`` with its solution regions replaced, in order, by ``replacements`` (one
+    per region, ``None``: keep the solution), each indented like its markers."""
+    lines, out, region, inside = source.splitlines(), [], 0, False
+    for line in lines:
+        text = line.strip()
+        if text.startswith(BEGIN_SOLUTION):
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            new = replacements[region]
+            keep = new is None
+        elif text.startswith(END_SOLUTION):
+            if not keep:
+                out += textwrap.indent(new, indent).splitlines()
+            inside, region = False, region + 1
+        elif not inside or keep:
+            out.append(line)
+    assert region == len(replacements), f"{region} solution regions, {len(replacements)} replacements"
+    return "\n".join(out)
+
+
 def notebook_cells(stem: str):
-    return read_notebook(ROOT / "solutions" / f"{stem}.ipynb").cells
+    return solution_notebook(stem).cells
 
 
 def check_source(stem: str, check_id: str) -> str:
@@ -43,7 +74,7 @@ def check_source(stem: str, check_id: str) -> str:
 
 def run_check(stem: str, check_id: str, setup: str = "", **names) -> dict:
     """Execute the imports cell, ``setup`` code, then the check with ``names`` bound."""
-    first_code = _without_magics(next(c.source for c in notebook_cells(stem) if c.cell_type == "code"))
+    first_code = runnable(next(c.source for c in notebook_cells(stem) if c.cell_type == "code"))
     namespace: dict = {"__name__": "__check__"}
     exec(compile(first_code, f"{stem}[imports]", "exec"), namespace)
     if setup:
@@ -56,7 +87,7 @@ def run_check(stem: str, check_id: str, setup: str = "", **names) -> dict:
 _NOTEBOOKS: dict = {}
 
 
-def _notebook(name: str):
+def solution_notebook(name: str):
     if name not in _NOTEBOOKS:
         _NOTEBOOKS[name] = read_notebook(ROOT / "solutions" / f"{name}.ipynb")
     return _NOTEBOOKS[name]
@@ -85,7 +116,7 @@ def run_notebook_check(name: str, check_id: str, body: str | None = None, skip=(
     place of that cell (e.g. a training run replaced by fixed parameters); ``extra``:
     code run just before the check. Raises what the check raises; returns the namespace.
     """
-    nb = _notebook(name)
+    nb = solution_notebook(name)
     groups = {check_spec(nb.cells[check])["check"]: (cells, check) for cells, check in exercise_groups(nb)}
     cells, check = groups[check_id]
     namespace: dict = {}
@@ -99,7 +130,7 @@ def run_notebook_check(name: str, check_id: str, body: str | None = None, skip=(
             source = (stand_in or {}).get(cell.get("id"), cell.source)
             if body is not None and index == cells[-1]:
                 source = _replace_region(source, body)
-            source = _without_magics(source)
+            source = runnable(source)
             exec(compile(source, f"{name}[{index}]", "exec"), namespace)
         if extra:
             exec(compile(textwrap.dedent(extra), f"{name}[extra]", "exec"), namespace)
@@ -112,11 +143,126 @@ def run_notebook_check(name: str, check_id: str, body: str | None = None, skip=(
 
 def assert_question_key(stem: str, check_id: str, name: str, key: str, options: str = "abcd",
                         outside: str = "e") -> None:
-    """A conceptual question's check accepts ``key`` in upper case, rejects every other
-    option as not right and ``outside`` as not one of the options."""
-    run_check(stem, check_id, **{name: key.upper()})
+    """A conceptual question's check (imports and the check cell only) accepts ``key`` in
+    upper case, rejects every other option as not right and ``outside`` as not one of the
+    options (``assert_question``)."""
+    assert_question(lambda check, source: run_check(stem, check, setup=source), check_id, name,
+                    key, key.upper(), options, outside)
+
+
+def exercise_cells(stem: str, check_id: str) -> tuple[list[int], int]:
+    """The indices of the exercise's solution cells and of its check cell."""
+    nb = solution_notebook(stem)
+    for cells, check in exercise_groups(nb):
+        if check_spec(nb.cells[check])["check"] == check_id:
+            return cells, check
+    raise KeyError(f"{stem}: no check cell with id {check_id!r}")
+
+
+def check_cells(stem: str) -> dict:
+    """Check id -> index of its cell, for every exercise's check of the notebook."""
+    nb = solution_notebook(stem)
+    return {check_spec(nb.cells[check])["check"]: check for _, check in exercise_groups(nb)}
+
+
+_PREFIXES: dict = {}
+
+
+def run_exercise(stem: str, check_id: str, replacements: list, raises=None) -> dict:
+    """Run exercise ``check_id`` of solutions/``stem`` with ``replacements`` for the solution
+    regions of its first cell, the rest of its cells, then its check (in solutions/,
+    figures closed after). The namespace after the code cells before the exercise is made
+    once per exercise and copied for every run. With ``raises`` (an exception type) the
+    check, and only the check, must raise it; otherwise the check's exception propagates."""
+    nb = solution_notebook(stem)
+    cells, check = exercise_cells(stem, check_id)
+    tag = stem[:2]
+    cwd = os.getcwd()
+    os.chdir(ROOT / "solutions")
+    try:
+        if (stem, check_id) not in _PREFIXES:
+            os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+            prefix: dict = {}
+            for index in range(cells[0]):
+                if nb.cells[index].cell_type == "code":
+                    exec(compile(runnable(nb.cells[index].source), f"{tag}[{index}]", "exec"), prefix)
+            _PREFIXES[stem, check_id] = prefix
+        namespace = dict(_PREFIXES[stem, check_id])
+        for index in range(cells[0], check):
+            cell = nb.cells[index]
+            if cell.cell_type != "code":
+                continue
+            source = replace_regions(cell.source, replacements) if index == cells[0] else cell.source
+            exec(compile(runnable(source), f"{tag}[{index}]", "exec"), namespace)
+        code = compile(runnable(nb.cells[check].source), f"{tag}[{check}] check", "exec")
+        if raises is None:
+            exec(code, namespace)
+        else:
+            with pytest.raises(raises):
+                exec(code, namespace)
+    finally:
+        os.chdir(cwd)
+        matplotlib.pyplot.close("all")
+    return namespace
+
+
+@functools.cache
+def solutions_source(stem: str, helpers: tuple = ()) -> str:
+    """Every solution cell (all exercises' answers) and every code cell holding one of the
+    ``helpers`` (e.g. ``"class LSTMCache"``), joined: the notebook's definitions, no demos."""
+    nb = solution_notebook(stem)
+    solution_cells = {i for cells, _ in exercise_groups(nb) for i in cells}
+    return "\n\n".join(cell.source for index, cell in enumerate(nb.cells)
+                       if cell.cell_type == "code" and (index in solution_cells
+                                                        or any(h in cell.source for h in helpers)))
+
+
+def run_after_solutions(stem: str, setup: str, check_id: str, source: str, name: str,
+                        message: str | None = None) -> None:
+    """Run check ``check_id`` after the imports, ``setup`` (``solutions_source``) and
+    ``source``, which must define ``name``. With ``message``, the check must fail and its
+    error must contain ``message`` ("" for any message)."""
+    assert f"def {name}" in source or f"{name} =" in source
+    if message is None:
+        run_check(stem, check_id, setup=setup + "\n\n" + source)
+        return
+    with pytest.raises(Exception) as info:
+        run_check(stem, check_id, setup=setup + "\n\n" + source)
+    assert message in str(info.value), f"message {str(info.value)!r} lacks {message!r}"
+
+
+def assert_question(run, check_id: str, name: str, key: str, spelled: str, options: str = "abcd",
+                    outside: str | None = None, wrong_message: str = "is not right") -> None:
+    """A conceptual question's check accepts ``key`` written as ``spelled``, rejects every
+    other option with ``wrong_message`` and ``outside`` (if given) as not one of the
+    options; ``run(check_id, source)`` runs the check with ``source`` setting ``name``."""
+    run(check_id, f"{name} = {spelled!r}")
     for wrong in sorted(set(options) - {key}):
-        with pytest.raises(AssertionError, match="is not right"):
-            run_check(stem, check_id, **{name: wrong})
-    with pytest.raises(AssertionError, match="must be one of"):
-        run_check(stem, check_id, **{name: outside})
+        with pytest.raises(AssertionError, match=wrong_message):
+            run(check_id, f"{name} = {wrong!r}")
+    if outside is not None:
+        with pytest.raises(AssertionError, match="must be one of"):
+            run(check_id, f"{name} = {outside!r}")
+
+
+def after_solutions(stem: str, helpers: tuple = ()):
+    """What a test file needs whose checks run after the notebook's definitions: a module
+    fixture ``base`` (``solutions_source``), ``run_check(base, check_id, source, name)``,
+    ``fails(base, check_id, source, name, message=None)`` and ``check_cells()``."""
+    @pytest.fixture(scope="module", name="base")
+    def base():
+        return solutions_source(stem, tuple(helpers))
+
+    def run(base, check_id, source, name):
+        run_after_solutions(stem, base, check_id, source, name)
+
+    def fails(base, check_id, source, name, message=None):
+        run_after_solutions(stem, base, check_id, source, name, message or "")
+
+    return base, run, fails, functools.partial(check_cells, stem)
+
+
+def labelled(cases: dict, kind: str) -> list:
+    """``(check id, label)`` of every ``kind`` ("correct" or "wrong") answer in ``cases``
+    (``{check id: {"correct": {label: body}, "wrong": {label: ...}}}``), for parametrize."""
+    return [(check_id, label) for check_id, case in cases.items() for label in case[kind]]

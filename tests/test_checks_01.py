@@ -6,7 +6,7 @@ the notebook's cells up to the check run in-process, training and figures skippe
 
 import pytest
 
-from check_harness import run_notebook_check as run_check
+from check_harness import assert_question, labelled, assert_question_key, run_notebook_check as run_check
 
 NAME = "01_toy_rnns"
 SKIP = ("c12", "u01", "c27", "c32", "c33a")  # drawings, the FSM construction demo, training
@@ -175,8 +175,7 @@ CASES = {
     },
 }
 
-CORRECT = [(cid, label) for cid, case in CASES.items() for label in case["correct"]]
-WRONG = [(cid, label) for cid, case in CASES.items() for label in case["wrong"]]
+CORRECT, WRONG = labelled(CASES, "correct"), labelled(CASES, "wrong")
 FSM_MESSAGES = {"state before reading (off by one)": "expected state", "state not reset between strings":
                 "expected state", "only the final state": "expected parity states of shape"}
 
@@ -200,19 +199,9 @@ QUESTIONS = [("01.q-counting-states", "answer_1_1", "d"), ("01.q-turing", "answe
 
 @pytest.mark.parametrize("check_id,name,key", QUESTIONS[:2])
 def test_question_key_passes_and_other_options_fail(check_id, name, key):
-    check(check_id, f'{name} = "{key.upper()}"')
-    for wrong in sorted(set("abcd") - {key}):
-        with pytest.raises(AssertionError, match="is not right. .+"):
-            check(check_id, f'{name} = "{wrong}"')
+    assert_question(check, check_id, name, key, key.upper(), wrong_message="is not right. .+")
 
 
 def test_generalisation_question_key():
-    # this question sits after the training cells: run its check cell alone
-    from check_harness import _notebook
-    from rnncourse.checks import check_answer, check_choice
-    nb = _notebook(NAME)
-    source = next(c.source for c in nb.cells if c.metadata.get("rnncourse", {}).get("check") == "01.q-generalisation")
-    exec(source, {"check_choice": check_choice, "check_answer": check_answer, "answer_1_3": "b"})
-    for wrong in "acd":
-        with pytest.raises(AssertionError, match="is not right"):
-            exec(source, {"check_choice": check_choice, "check_answer": check_answer, "answer_1_3": wrong})
+    # this question sits after the training cells: run its check cell after the imports only
+    assert_question_key(NAME, "01.q-generalisation", "answer_1_3", "b")

@@ -12,63 +12,28 @@ import ast
 import contextlib
 import functools
 import io
-import os
 import re
-from pathlib import Path
 
-import matplotlib
-import matplotlib.pyplot
 import numpy as np
 import pytest
 
+from check_harness import assert_question, exercise_cells, run_exercise, solution_notebook
 from rnncourse.gradcheck import check_gradients
-from rnncourse.release import check_spec, exercise_groups, read_notebook
-from test_planted_bugs import replace_regions, runnable
 
-matplotlib.use("Agg")
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "solutions" / "04_min_char_rnn.ipynb"
+STEM = "04_min_char_rnn"
 
 
-@functools.lru_cache(maxsize=None)
 def notebook():
-    return read_notebook(NOTEBOOK)
+    return solution_notebook(STEM)
 
 
 def group(check_id):
-    nb = notebook()
-    for cells, check in exercise_groups(nb):
-        if check_spec(nb.cells[check])["check"] == check_id:
-            return cells, check
-    raise KeyError(check_id)
-
-
-@functools.lru_cache(maxsize=None)
-def prefix_namespace(check_id):
-    """The namespace after every code cell before the exercise's first solution cell."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    nb, (cells, _) = notebook(), group(check_id)
-    namespace = {}
-    for index in range(cells[0]):
-        if nb.cells[index].cell_type == "code":
-            exec(compile(runnable(nb.cells[index].source), f"04[{index}]", "exec"), namespace)
-    return namespace
+    return exercise_cells(STEM, check_id)
 
 
 def run_check(check_id, replacements):
     """Run the exercise with ``replacements`` for its solution regions, then its check."""
-    nb, (cells, check) = notebook(), group(check_id)
-    namespace = dict(prefix_namespace(check_id))
-    try:
-        for index in range(cells[0], check):
-            cell = nb.cells[index]
-            if cell.cell_type != "code":
-                continue
-            source = replace_regions(cell.source, replacements) if index == cells[0] else cell.source
-            exec(compile(runnable(source), f"04[{index}]", "exec"), namespace)
-        exec(compile(runnable(nb.cells[check].source), f"04[{check}] check", "exec"), namespace)
-    finally:
-        matplotlib.pyplot.close("all")
+    run_exercise(STEM, check_id, replacements)
 
 
 # ---- exercise 4.1: the graded bug list --------------------------------------------------
@@ -363,10 +328,8 @@ def test_backward_check_says_write_your_own_when_the_reference_is_called():
 @pytest.mark.parametrize("check_id", sorted(QUESTIONS))
 def test_question_accepts_the_key_in_any_case_and_rejects_the_others(check_id):
     name, key, others = QUESTIONS[check_id]
-    run_check(check_id, [f"{name} = {key.upper()!r}"])
-    for letter in others:
-        with pytest.raises(AssertionError, match="not right"):
-            run_check(check_id, [f"{name} = {letter!r}"])
+    assert_question(lambda check, source: run_check(check, [source]), check_id, name, key, key.upper(),
+                    options=key + "".join(others), wrong_message="not right")
 
 
 # ---- the shipped training runs of part 3 ----------------------------------------------------

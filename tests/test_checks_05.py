@@ -7,66 +7,16 @@ alternative must pass, a wrong answer must raise AssertionError (a check that fa
 with another exception would not give the student a readable message).
 """
 
-import functools
-import os
-from pathlib import Path
-
-import matplotlib
-import matplotlib.pyplot
 import pytest
 
-from rnncourse.release import check_spec, exercise_groups, read_notebook
-from test_planted_bugs import replace_regions, runnable
+from check_harness import assert_question, run_exercise
 
-matplotlib.use("Agg")
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "solutions" / "05_vanishing_exploding.ipynb"
-
-
-@functools.lru_cache(maxsize=None)
-def notebook():
-    return read_notebook(NOTEBOOK)
-
-
-def group(check_id):
-    nb = notebook()
-    for cells, check in exercise_groups(nb):
-        if check_spec(nb.cells[check])["check"] == check_id:
-            return cells, check
-    raise KeyError(check_id)
-
-
-@functools.lru_cache(maxsize=None)
-def prefix_namespace(check_id):
-    """The namespace after every code cell before the exercise's first solution cell."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    nb, (cells, _) = notebook(), group(check_id)
-    namespace = {}
-    cwd = os.getcwd()
-    os.chdir(ROOT / "solutions")
-    try:
-        for index in range(cells[0]):
-            if nb.cells[index].cell_type == "code":
-                exec(compile(runnable(nb.cells[index].source), f"05[{index}]", "exec"), namespace)
-    finally:
-        os.chdir(cwd)
-    return namespace
+STEM = "05_vanishing_exploding"
 
 
 def run_check(check_id, replacements):
     """Run the exercise with ``replacements`` for its solution regions, then its check."""
-    nb, (cells, check) = notebook(), group(check_id)
-    namespace = dict(prefix_namespace(check_id))
-    for index in range(cells[0], check):
-        cell = nb.cells[index]
-        if cell.cell_type != "code":
-            continue
-        source = replace_regions(cell.source, replacements) if index == cells[0] else cell.source
-        exec(compile(runnable(source), f"05[{index}]", "exec"), namespace)
-    try:
-        exec(compile(runnable(nb.cells[check].source), f"05[{check}] check", "exec"), namespace)
-    finally:
-        matplotlib.pyplot.close("all")
+    run_exercise(STEM, check_id, replacements)
 
 
 CORRECT = {
@@ -147,9 +97,5 @@ def test_check_rejects_a_wrong_answer(check_id, answer):
 @pytest.mark.parametrize("check_id", sorted(QUESTIONS))
 def test_question_accepts_the_key_in_any_case_and_rejects_the_others(check_id):
     name, key, others = QUESTIONS[check_id]
-    run_check(check_id, [f"{name} = {key.upper()!r}"])
-    for letter in others:
-        with pytest.raises(AssertionError, match="not right"):
-            run_check(check_id, [f"{name} = {letter!r}"])
-    with pytest.raises(AssertionError, match="must be one of"):
-        run_check(check_id, [f"{name} = 'e'"])
+    assert_question(lambda check, source: run_check(check, [source]), check_id, name, key, key.upper(),
+                    options=key + "".join(others), outside="e", wrong_message="not right")

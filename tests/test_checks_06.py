@@ -6,51 +6,15 @@ Each test runs a check cell of ``solutions/06_lstm.ipynb`` (hidden tests include
 helper definitions, then the answer under test (no demos, no training).
 """
 
-from pathlib import Path
-
 import pytest
 import torch
 
-from check_harness import run_check as harness_run_check
-from rnncourse.release import check_spec, exercise_groups, read_notebook
+from check_harness import after_solutions, assert_question
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = read_notebook(ROOT / "solutions" / "06_lstm.ipynb")
+STEM = "06_lstm"
 HELPERS = ("class LSTMCache", "def lstm_forward_cached")
 
-
-def setup_source() -> str:
-    """The solution cells (other exercises' answers) and the helper definitions, no demos."""
-    solution_cells = {i for cells, _ in exercise_groups(NOTEBOOK) for i in cells}
-    return "\n\n".join(cell.source for index, cell in enumerate(NOTEBOOK.cells)
-                        if cell.cell_type == "code" and (index in solution_cells
-                                                         or any(h in cell.source for h in HELPERS)))
-
-
-def check_cells() -> dict:
-    return {check_spec(NOTEBOOK.cells[check])["check"]: check for _, check in exercise_groups(NOTEBOOK)}
-
-
-@pytest.fixture(scope="module")
-def base():
-    return setup_source()
-
-
-def run_check(base, check_id, source, name):
-    """Run the check with ``name`` defined by ``source`` after the notebook's definitions."""
-    assert f"def {name}" in source or f"{name} =" in source
-    harness_run_check("06_lstm", check_id, setup=base + "\n\n" + source)
-
-
-def passes(base, check_id, source, name):
-    run_check(base, check_id, source, name)
-
-
-def fails(base, check_id, source, name, message=None):
-    with pytest.raises(Exception) as info:
-        run_check(base, check_id, source, name)
-    if message:
-        assert message in str(info.value), f"message {str(info.value)!r} lacks {message!r}"
+base, run_check, fails, check_cells = after_solutions(STEM, HELPERS)
 
 
 # ---- 6.1 lstm_step ----------------------------------------------------------------
@@ -96,7 +60,7 @@ def lstm_step(x_t, h_prev, c_prev, W_x, W_h, b):
 
 @pytest.mark.parametrize("source", STEP_ALTERNATIVES, ids=["chunk", "per-gate", "concatenated"])
 def test_lstm_step_accepts_correct_alternatives(base, source):
-    passes(base, "06.lstm-step", source, "lstm_step")
+    run_check(base, "06.lstm-step", source, "lstm_step")
 
 
 @pytest.mark.parametrize("source,message", [
@@ -139,7 +103,7 @@ FORWARD_FINAL_H = FORWARD_ALTERNATIVE.replace("return outputs, (h, c)", "return 
 
 
 def test_lstm_forward_accepts_a_preallocated_indexing_loop(base):
-    passes(base, "06.lstm-forward", FORWARD_ALTERNATIVE, "lstm_forward")
+    run_check(base, "06.lstm-forward", FORWARD_ALTERNATIVE, "lstm_forward")
 
 
 @pytest.mark.parametrize("source,message", [
@@ -193,8 +157,8 @@ def lstm_step_backward(dh_t, dc_t, cache):
 
 
 def test_lstm_step_backward_accepts_correct_alternatives(base):
-    passes(base, "06.lstm-step-backward", backward(), "lstm_step_backward")
-    passes(base, "06.lstm-step-backward", BACKWARD_ALTERNATIVE, "lstm_step_backward")
+    run_check(base, "06.lstm-step-backward", backward(), "lstm_step_backward")
+    run_check(base, "06.lstm-step-backward", BACKWARD_ALTERNATIVE, "lstm_step_backward")
 
 
 @pytest.mark.parametrize("source,message", [
@@ -241,7 +205,7 @@ def seq(**change):
 
 
 def test_lstm_backward_accepts_a_preallocated_version(base):
-    passes(base, "06.lstm-backward", seq(), "lstm_backward")
+    run_check(base, "06.lstm-backward", seq(), "lstm_backward")
 
 
 @pytest.mark.parametrize("source,message", [
@@ -271,7 +235,7 @@ def memory_path_gain(f):
 
 @pytest.mark.parametrize("source", [GAIN_LOOP, GAIN_LOG], ids=["loop", "log-cumsum"])
 def test_memory_path_gain_accepts_correct_alternatives(base, source):
-    passes(base, "06.memory-path-gain", source, "memory_path_gain")
+    run_check(base, "06.memory-path-gain", source, "memory_path_gain")
 
 
 @pytest.mark.parametrize("source,message", [
@@ -292,10 +256,8 @@ QUESTIONS = {"06.q-gate-nonlinearity": ("answer_6_1", "a"), "06.q-relu-candidate
 @pytest.mark.parametrize("check_id", sorted(QUESTIONS))
 def test_questions_accept_the_key_in_any_case_and_reject_the_others(base, check_id):
     name, key = QUESTIONS[check_id]
-    passes(base, check_id, f"{name} = {key.upper()!r}", name)
-    for wrong in "abcd".replace(key, ""):
-        fails(base, check_id, f"{name} = {wrong!r}", name, "is not right")
-    fails(base, check_id, f"{name} = 'e'", name, "must be one of")
+    assert_question(lambda check, source: run_check(base, check, source, name), check_id, name, key,
+                    key.upper(), outside="e")
 
 
 def test_every_check_of_the_notebook_is_covered():

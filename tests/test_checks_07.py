@@ -9,47 +9,16 @@ cells and the helper definitions, then the answer under test (no demos, no train
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-from check_harness import run_check as harness_run_check
+from check_harness import after_solutions, assert_question
 from rnncourse.ablation import TrainConfig, load_results, run, run_lr_sweep
-from rnncourse.release import check_spec, exercise_groups, read_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = read_notebook(ROOT / "solutions" / "07_gru_and_variants.ipynb")
+STEM = "07_gru_and_variants"
 HELPERS = ("class GRUCache",)
 
-
-def setup_source() -> str:
-    """The solution cells (other exercises' answers) and the helper definitions, no demos."""
-    solution_cells = {i for cells, _ in exercise_groups(NOTEBOOK) for i in cells}
-    return "\n\n".join(cell.source for index, cell in enumerate(NOTEBOOK.cells)
-                        if cell.cell_type == "code" and (index in solution_cells
-                                                         or any(h in cell.source for h in HELPERS)))
-
-
-def check_cells() -> dict:
-    return {check_spec(NOTEBOOK.cells[check])["check"]: check for _, check in exercise_groups(NOTEBOOK)}
-
-
-@pytest.fixture(scope="module")
-def base():
-    return setup_source()
-
-
-def run_check(base, check_id, source, name):
-    """Run the check with ``name`` defined by ``source`` after the notebook's definitions."""
-    assert f"def {name}" in source or f"{name} =" in source
-    harness_run_check("07_gru_and_variants", check_id, setup=base + "\n\n" + source)
-
-
-def fails(base, check_id, source, name, message=None):
-    with pytest.raises(Exception) as info:
-        run_check(base, check_id, source, name)
-    if message:
-        assert message in str(info.value), f"message {str(info.value)!r} lacks {message!r}"
+base, run_check, fails, check_cells = after_solutions(STEM, HELPERS)
 
 
 # ---- 7.1 gru_step --------------------------------------------------------------------
@@ -213,10 +182,8 @@ QUESTIONS = {"07.q-gru-update": ("answer_7_1", "a"), "07.q-learning-rate": ("ans
 @pytest.mark.parametrize("check_id", sorted(QUESTIONS))
 def test_questions_accept_the_key_in_any_case_and_reject_the_others(base, check_id):
     name, key = QUESTIONS[check_id]
-    run_check(base, check_id, f"{name} = {key.upper()!r}", name)
-    for wrong in "abcd".replace(key, ""):
-        fails(base, check_id, f"{name} = {wrong!r}", name, "is not right")
-    fails(base, check_id, f"{name} = 'e'", name, "must be one of")
+    assert_question(lambda check, source: run_check(base, check, source, name), check_id, name, key,
+                    key.upper(), outside="e")
 
 
 def test_every_check_of_the_notebook_is_covered():

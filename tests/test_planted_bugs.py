@@ -8,18 +8,9 @@ Cases are found by check id. tests/test_checks_04.py and tests/test_checks_05.py
 correct alternatives (which must pass) and more wrong answers.
 """
 
-import os
-import textwrap
-from pathlib import Path
-
-import matplotlib
-import matplotlib.pyplot
 import pytest
 
-from rnncourse.release import BEGIN_SOLUTION, END_SOLUTION, check_spec, exercise_groups, read_notebook
-
-matplotlib.use("Agg")
-ROOT = Path(__file__).resolve().parents[1]
+from check_harness import run_exercise
 
 # (notebook, check id, replacement per solution region (None: keep))
 BUGS = [
@@ -47,48 +38,9 @@ BUGS = [
 ]
 
 
-def replace_regions(source: str, replacements: list) -> str:
-    lines, out, region, inside = source.splitlines(), [], 0, False
-    for line in lines:
-        text = line.strip()
-        if text.startswith(BEGIN_SOLUTION):
-            inside = True
-            indent = line[: len(line) - len(line.lstrip())]
-            new = replacements[region]
-            keep = new is None
-        elif text.startswith(END_SOLUTION):
-            if not keep:
-                out += textwrap.indent(new, indent).splitlines()
-            inside, region = False, region + 1
-        elif not inside or keep:
-            out.append(line)
-    assert region == len(replacements), f"{region} solution regions, {len(replacements)} replacements"
-    return "\n".join(out)
-
-
-def runnable(source: str) -> str:
-    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("%"))
-
-
 @pytest.mark.notebook
 @pytest.mark.parametrize("name,check_id,replacements", BUGS,
                          ids=[f"{b[1]}-{i}" for i, b in enumerate(BUGS)])
-def test_check_fails_on_the_planted_bug(name, check_id, replacements, monkeypatch):
+def test_check_fails_on_the_planted_bug(name, check_id, replacements):
     """The check raises AssertionError (a readable message), not any other exception."""
-    nb = read_notebook(ROOT / "solutions" / f"{name}.ipynb")
-    (cells, check), = [(cells, check) for cells, check in exercise_groups(nb)
-                       if check_spec(nb.cells[check])["check"] == check_id]
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", os.environ.get("OPENBLAS_NUM_THREADS", "1"))
-    monkeypatch.chdir(ROOT / "solutions")
-    namespace = {}
-    for index in range(check):
-        cell = nb.cells[index]
-        if cell.cell_type != "code":
-            continue
-        source = replace_regions(cell.source, replacements) if index == cells[0] else cell.source
-        exec(compile(runnable(source), f"{name}[{index}]", "exec"), namespace)
-    try:
-        with pytest.raises(AssertionError):
-            exec(compile(nb.cells[check].source, f"{name}[check]", "exec"), namespace)
-    finally:
-        matplotlib.pyplot.close("all")
+    run_exercise(name, check_id, replacements, raises=AssertionError)
