@@ -266,3 +266,35 @@ def labelled(cases: dict, kind: str) -> list:
     """``(check id, label)`` of every ``kind`` ("correct" or "wrong") answer in ``cases``
     (``{check id: {"correct": {label: body}, "wrong": {label: ...}}}``), for parametrize."""
     return [(check_id, label) for check_id, case in cases.items() for label in case[kind]]
+
+
+def case_tests(check, cases: dict, message_for=None):
+    """The two tests of a ``cases`` table (``{check id: {"correct": {label: body}, "wrong":
+    {label: (body, message) or body}}}``) run by ``check(check_id, body)``: every correct
+    alternative passes; every slip fails with an AssertionError matching its message
+    (``message_for(check_id, label)`` for a bare body). Assign them to ``test_`` names."""
+    @pytest.mark.parametrize("check_id,label", labelled(cases, "correct"))
+    def test_a_correct_alternative_passes(check_id, label):
+        check(check_id, cases[check_id]["correct"][label])
+
+    @pytest.mark.parametrize("check_id,label", labelled(cases, "wrong"))
+    def test_a_slip_fails_with_a_message_naming_it(check_id, label):
+        wrong = cases[check_id]["wrong"][label]
+        body, message = wrong if isinstance(wrong, tuple) else (wrong, message_for(check_id, label))
+        with pytest.raises(AssertionError, match=message):
+            check(check_id, body)
+
+    return test_a_correct_alternative_passes, test_a_slip_fails_with_a_message_naming_it
+
+
+def question_test(run_check, questions: dict):
+    """The question test of an ``after_solutions`` file (``run_check(base, check_id, source,
+    name)``): for every ``{check id: (name, key)}`` of ``questions``, ``assert_question`` with
+    the key in upper case and "e" outside the options. Assign it to a ``test_`` name."""
+    @pytest.mark.parametrize("check_id", sorted(questions))
+    def test_questions_accept_the_key_in_any_case_and_reject_the_others(base, check_id):
+        name, key = questions[check_id]
+        assert_question(lambda check, source: run_check(base, check, source, name), check_id, name,
+                        key, key.upper(), outside="e")
+
+    return test_questions_accept_the_key_in_any_case_and_reject_the_others

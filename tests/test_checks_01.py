@@ -6,7 +6,7 @@ the notebook's cells up to the check run in-process, training and figures skippe
 
 import pytest
 
-from check_harness import assert_question, labelled, assert_question_key, run_notebook_check as run_check
+from check_harness import assert_question, case_tests, assert_question_key, run_notebook_check as run_check
 
 NAME = "01_toy_rnns"
 SKIP = ("c12", "u01", "c27", "c32", "c33a")  # drawings, the FSM construction demo, training
@@ -175,22 +175,11 @@ CASES = {
     },
 }
 
-CORRECT, WRONG = labelled(CASES, "correct"), labelled(CASES, "wrong")
 FSM_MESSAGES = {"state before reading (off by one)": "expected state", "state not reset between strings":
                 "expected state", "only the final state": "expected parity states of shape"}
 
-
-@pytest.mark.parametrize("check_id,label", CORRECT)
-def test_a_correct_alternative_passes(check_id, label):
-    check(check_id, CASES[check_id]["correct"][label])
-
-
-@pytest.mark.parametrize("check_id,label", WRONG)
-def test_a_slip_fails_with_a_message_naming_it(check_id, label):
-    wrong = CASES[check_id]["wrong"][label]
-    body, message = wrong if isinstance(wrong, tuple) else (wrong, FSM_MESSAGES.get(label, "expected"))
-    with pytest.raises(AssertionError, match=message):
-        check(check_id, body)
+test_a_correct_alternative_passes, test_a_slip_fails_with_a_message_naming_it = case_tests(
+    check, CASES, lambda check_id, label: FSM_MESSAGES.get(label, "expected"))
 
 
 QUESTIONS = [("01.q-counting-states", "answer_1_1", "d"), ("01.q-turing", "answer_1_2", "b"),

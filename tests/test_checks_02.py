@@ -6,7 +6,7 @@ the notebook's cells up to the check run in-process, the timing demo skipped).
 
 import pytest
 
-from check_harness import assert_question, labelled, run_notebook_check as run_check
+from check_harness import assert_question, case_tests, run_notebook_check as run_check
 
 NAME = "02_rnn_forward"
 SKIP = ("c16", "c22a", "c25", "c26a")  # the timing demo; the claims on the trained models
@@ -172,19 +172,7 @@ CASES = {
     },
 }
 
-CORRECT, WRONG = labelled(CASES, "correct"), labelled(CASES, "wrong")
-
-
-@pytest.mark.parametrize("check_id,label", CORRECT)
-def test_a_correct_alternative_passes(check_id, label):
-    check(check_id, CASES[check_id]["correct"][label])
-
-
-@pytest.mark.parametrize("check_id,label", WRONG)
-def test_a_slip_fails_with_a_message_naming_it(check_id, label):
-    body, message = CASES[check_id]["wrong"][label]
-    with pytest.raises(AssertionError, match=message):
-        check(check_id, body)
+test_a_correct_alternative_passes, test_a_slip_fails_with_a_message_naming_it = case_tests(check, CASES)
 
 
 QUESTIONS = [("02.q-memoryless-bound", "answer_2_1", "b"), ("02.q-params-vs-length", "answer_2_2", "b"),

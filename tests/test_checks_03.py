@@ -6,7 +6,7 @@ the notebook's cells up to the check run in-process, slow figure cells skipped).
 
 import pytest
 
-from check_harness import assert_question, labelled, run_notebook_check as run_check
+from check_harness import assert_question, case_tests, run_notebook_check as run_check
 
 NAME = "03_bptt"
 SKIP = ("g01", "g03", "c15", "c15b", "c15d", "c20", "c21a")  # diagrams and measured figures
@@ -201,20 +201,8 @@ MESSAGES = {"03.bptt": {"no path through h_{t+1}": "Hint", "h_t used as h_{t-1} 
                                   "only the last chunk's loss": "every chunk included",
                                   "the package's truncated_bptt": "write your own"}}
 
-CORRECT, WRONG = labelled(CASES, "correct"), labelled(CASES, "wrong")
-
-
-@pytest.mark.parametrize("check_id,label", CORRECT)
-def test_a_correct_alternative_passes(check_id, label):
-    check(check_id, CASES[check_id]["correct"][label])
-
-
-@pytest.mark.parametrize("check_id,label", WRONG)
-def test_a_slip_fails_with_a_message_naming_it(check_id, label):
-    wrong = CASES[check_id]["wrong"][label]
-    body, message = wrong if isinstance(wrong, tuple) else (wrong, MESSAGES[check_id][label])
-    with pytest.raises(AssertionError, match=message):
-        check(check_id, body)
+test_a_correct_alternative_passes, test_a_slip_fails_with_a_message_naming_it = case_tests(
+    check, CASES, lambda check_id, label: MESSAGES[check_id][label])
 
 
 QUESTIONS = [("03.q-sigma-max", "answer_3_1", "a"), ("03.q-sigma-above-one", "answer_3_2", "b"),

@@ -9,7 +9,7 @@ helper definitions, then the answer under test (no demos, no training).
 import pytest
 import torch
 
-from check_harness import after_solutions, assert_question
+from check_harness import after_solutions, question_test
 
 STEM = "06_lstm"
 HELPERS = ("class LSTMCache", "def lstm_forward_cached")
@@ -252,12 +252,7 @@ def test_memory_path_gain_rejects_slips(base, source, message):
 QUESTIONS = {"06.q-gate-nonlinearity": ("answer_6_1", "a"), "06.q-relu-candidate": ("answer_6_2", "c"),
              "06.q-version-zero": ("answer_6_3", "b")}
 
-
-@pytest.mark.parametrize("check_id", sorted(QUESTIONS))
-def test_questions_accept_the_key_in_any_case_and_reject_the_others(base, check_id):
-    name, key = QUESTIONS[check_id]
-    assert_question(lambda check, source: run_check(base, check, source, name), check_id, name, key,
-                    key.upper(), outside="e")
+test_questions_accept_the_key_in_any_case_and_reject_the_others = question_test(run_check, QUESTIONS)
 
 
 def test_every_check_of_the_notebook_is_covered():

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from check_harness import after_solutions, assert_question
+from check_harness import after_solutions, question_test
 from rnncourse.ablation import TrainConfig, load_results, run, run_lr_sweep
 
 STEM = "07_gru_and_variants"
@@ -178,12 +178,7 @@ def test_peephole_step_names_each_slip(base, source, message):
 QUESTIONS = {"07.q-gru-update": ("answer_7_1", "a"), "07.q-learning-rate": ("answer_7_2", "b"),
              "07.q-fair-race": ("answer_7_3", "c")}
 
-
-@pytest.mark.parametrize("check_id", sorted(QUESTIONS))
-def test_questions_accept_the_key_in_any_case_and_reject_the_others(base, check_id):
-    name, key = QUESTIONS[check_id]
-    assert_question(lambda check, source: run_check(base, check, source, name), check_id, name, key,
-                    key.upper(), outside="e")
+test_questions_accept_the_key_in_any_case_and_reject_the_others = question_test(run_check, QUESTIONS)
 
 
 def test_every_check_of_the_notebook_is_covered():
