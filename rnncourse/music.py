@@ -345,14 +345,20 @@ def _parameter_count(model: nn.Module) -> int:
 
 
 def add_arguments(parser) -> None:
+    """The options of ``rnncourse music`` (one per field of ``TrainConfig``)."""
+    from rnncourse import cli
+
+    checks = {"cell": str, "hidden_size": cli.non_negative_int, "seed": cli.non_negative_int,
+              "lr": cli.positive_float, "batch_size": cli.positive_int, "clip": cli.positive_float,
+              "max_epochs": cli.positive_int, "patience": cli.positive_int, "device": cli.device_name}
     for f in fields(TrainConfig):
-        parser.add_argument("--" + f.name.replace("_", "-"), type=type(f.default),
+        parser.add_argument("--" + f.name.replace("_", "-"), type=checks[f.name],
                             default=f.default, choices=CELLS if f.name == "cell" else None)
-    parser.add_argument("--out-dir", default=None,
+    parser.add_argument("--out-dir", type=cli.path_text, default=None,
                         help="where the results JSON goes (default: the package's results folder)")
     parser.add_argument("--ship", action="store_true",
                         help="also save the model as rnncourse/pretrained/jsb_<cell>")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--threads", type=cli.positive_int, default=1, help="torch CPU threads")
     parser.add_argument("--quiet", action="store_true")
 
 

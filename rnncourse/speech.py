@@ -331,15 +331,29 @@ def command_line(config: SpeechTrainConfig, save: str | None = None, beam_size: 
     return verb_command("speech", argparse.Namespace(**values), leave_out=LEAVE_OUT)
 
 
+def _checks() -> dict:
+    """The ``type=`` checker of every option of ``rnncourse speech`` (``rnncourse.cli``)."""
+    from rnncourse import cli
+
+    return {"hold_out": str, "n_mels": cli.positive_int, "stack": cli.positive_int,
+            "hidden_size": cli.positive_int, "num_layers": cli.positive_int, "dropout": cli.fraction,
+            "batch_size": cli.positive_int, "steps": cli.positive_int, "lr": cli.positive_float,
+            "warmup": cli.non_negative_int, "min_lr_ratio": cli.non_negative_float,
+            "clip": cli.non_negative_float, "seed": cli.non_negative_int, "threads": cli.positive_int,
+            "checkpoint": cli.path_text, "checkpoint_every": cli.positive_int,
+            "stop_after": cli.positive_int, "log_every": cli.positive_int,
+            "beam_size": cli.positive_int}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``rnncourse speech`` (one per field of ``SpeechTrainConfig``)."""
+    checks = _checks()
     for f in dataclasses.fields(SpeechTrainConfig):
-        kind = str if f.default is None else type(f.default)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=checks[f.name], default=f.default,
                             help=f"(default: {f.default}; 'None' for hold-out: keep every speaker)"
                             if f.name == "hold_out" else f"(default: {f.default})")
     parser.add_argument("--save", help="ship the result as rnncourse/pretrained/<SAVE>.*")
-    parser.add_argument("--beam-size", type=int, default=1,
+    parser.add_argument("--beam-size", type=checks["beam_size"], default=1,
                         help="also score prefix beam search with this beam (1: greedy only)")
 
 

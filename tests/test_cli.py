@@ -16,6 +16,13 @@ from rnncourse.cli import COMMANDS, main
     (["train", "--batch-size", "0"], "--batch-size"),
     (["train", "--steps", "-5"], "--steps"),
     (["train", "--lr", "fast"], "--lr"),
+    (["speech", "--stop-after", "x"], "--stop-after"),
+    (["speech", "--dropout", "1.5"], "--dropout"),
+    (["music", "--batch-size", "0"], "--batch-size"),
+    (["music", "--device", "gpu"], "--device"),
+    (["minchar", "--steps", "0"], "--steps"),
+    (["ngram", "--order", "0"], "--order"),
+    (["ablation", "--kinds", "LSTM"], "--kinds"),
     (["no-such-verb"], "invalid choice"),
     ([], "VERB"),
 ])
