@@ -16,7 +16,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from rnncourse.minchar import TrainConfig, corpus_pydoc_topics, train  # noqa: E402
+from rnncourse.data.corpora import python_docs  # noqa: E402
+from rnncourse.minchar import TrainConfig, train  # noqa: E402
 from rnncourse.minchar_batched import train_batched  # noqa: E402
 
 
@@ -35,7 +36,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="minimum time per measurement")
     parser.add_argument("--hidden-size", type=int, default=100)
     args = parser.parse_args()
-    text = corpus_pydoc_topics()
+    text = python_docs()
 
     def config(steps):
         return TrainConfig(hidden_size=args.hidden_size, seq_length=25, steps=steps)

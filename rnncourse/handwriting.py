@@ -7,7 +7,7 @@ Graves stacks three LSTM layers with skip connections; one small layer is enough
 the font-written words of rnncourse.data.strokes.
 
 Reproduce the shipped model ``handwriting_lstm`` with the command in its record,
-``rnncourse handwriting --steps 1500 --n-hidden 64 --seed 0 ...`` (one CPU thread,
+``rnncourse handwriting --steps 1500 --hidden-size 64 --seed 0 ...`` (one CPU thread,
 about 6 minutes on a busy 2-core machine).
 """
 
