@@ -45,7 +45,7 @@ def test_explorer_is_driven_from_code_and_its_view():
 
 def test_explorer_from_model_keeps_one_heatmap_per_example():
     torch.manual_seed(0)
-    model = Seq2Seq("abc", "0123", emb=4, hidden=6, max_len=5).eval()
+    model = Seq2Seq("abc", "0123", embed_dim=4, hidden_size=6, max_len=5).eval()
     explorer = AttentionExplorer.from_model(model, [("abc", "01"), ("cb", "2")])
     for ex in explorer.examples:
         assert ex.alpha.shape[1] == len(ex.source)
@@ -61,7 +61,7 @@ def test_heatmap_has_a_colour_bar_for_alpha():
 
 def test_explorer_decodes_a_typed_source_and_rejects_unknown_characters():
     torch.manual_seed(0)
-    model = Seq2Seq("abc", "0123", emb=4, hidden=6, max_len=5).eval()
+    model = Seq2Seq("abc", "0123", embed_dim=4, hidden_size=6, max_len=5).eval()
     explorer = AttentionExplorer.from_model(model, [("abc", "01")])
     box = explorer.view()
     typed = box.children[1]
