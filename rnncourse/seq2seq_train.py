@@ -66,6 +66,16 @@ def heldout_pairs(task: str, seed: int = 0) -> list[tuple[str, str]]:
     raise ValueError(f"unknown task {task!r}: expected one of {', '.join(TASKS)}")
 
 
+def _generated(make_pairs, test, seed: int):
+    """For a task whose training pairs are generated: a sampler ``sample(n)`` of fresh pairs
+    ``make_pairs(n, seed=...)``, its seeds drawn from one stream seeded by ``seed``, and the
+    sha256 of the test pairs with the first 1000 pairs of that same stream."""
+    def sampler():
+        rng = np.random.default_rng(seed)
+        return lambda n: make_pairs(n, seed=int(rng.integers(2**31)))
+    return sampler(), _sha256(test + sampler()(1000))
+
+
 def task_data(task: str, seed: int = 0) -> dict:
     """Everything a run needs for ``task``: a training-pair sampler, test pairs, the
     characters of each side, and a sha256 of the data with the package versions."""
@@ -76,12 +86,7 @@ def task_data(task: str, seed: int = 0) -> dict:
                  for loc, p in date_formats()]
         src_chars = "".join(sorted(set("".join(probe))))
         tgt_chars = "0123456789-"
-        rng = np.random.default_rng(seed)
-
-        def sample(n):
-            return date_pairs(n, seed=int(rng.integers(2**31)))
-        digest = _sha256(test + sample(1000))
-        rng = np.random.default_rng(seed)  # the same stream again for training
+        sample, digest = _generated(date_pairs, test, seed)
         versions = {"babel": version("babel")}
     elif task == "numbers":
         train_n, _ = split_numbers(1000, 200, seed=seed)
@@ -97,15 +102,8 @@ def task_data(task: str, seed: int = 0) -> dict:
     elif task == "digits":
         src_chars = "".join(sorted(set(" ".join(DIGIT_WORDS))))
         tgt_chars = "0123456789"
-        rng = np.random.default_rng(seed)
-
-        def sample(n):
-            return spelled_digits(n, seed=int(rng.integers(2**31)))
-        digest = _sha256(test + sample(1000))
-        rng = np.random.default_rng(seed)  # the same stream again for training
+        sample, digest = _generated(spelled_digits, test, seed)
         versions = {}
-    else:
-        heldout_pairs(task)  # raises the one-line error
     return {"sample": sample, "test": test, "src_chars": src_chars, "tgt_chars": tgt_chars,
             "sha256": digest, "versions": versions}
 
