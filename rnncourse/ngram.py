@@ -16,7 +16,8 @@ distribution over the vocabulary. Every probability is positive and each distrib
 sums to 1 (tested).
 
 ``rnncourse ngram`` runs the comparison of notebook 08 (samples that Python's
-tokenizer accepts, bracket and quote balance, closing characters by distance) and writes
+tokenizer accepts, bracket and quote balance, samples stuck in runs of spaces, closing
+characters by distance) and writes
 ``rnncourse/results/char_python_ngram.json``.
 """
 
@@ -26,7 +27,7 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-__all__ = ["CharNGram", "compare_with_lstm", "add_arguments", "run"]
+__all__ = ["CharNGram", "compare_with_lstm", "space_run_share", "add_arguments", "run"]
 
 
 class CharNGram:
@@ -118,6 +119,14 @@ class CharNGram:
 
 # --- the comparison of notebook 08 ----------------------------------------------------
 
+SPACE_RUN = 60  # spaces in a row: a sampler stuck in whitespace (held-out code almost never has it)
+
+
+def space_run_share(texts: list[str], run: int = SPACE_RUN) -> float:
+    """The fraction of ``texts`` that hold ``run`` or more spaces in a row."""
+    return sum(" " * run in text for text in texts) / max(1, len(texts))
+
+
 @torch.no_grad()
 def _lstm_log_probs(model, text: str) -> np.ndarray:
     """log p(text[t] | text[:t]) for t = 1 .. T-1 from a ``CharLSTM`` reading one stream."""
@@ -162,12 +171,15 @@ def compare_with_lstm(model, train_text: str, val_text: str, order: int = 5,
             result["closing"].append([kind, close_pos - open_pos, float(lstm_lp[t]), float(ngram_lp[t])])
     real = val_text.split("\n")
     result["samples"]["held-out text"] = sample_line_stats(real)
+    windows = [val_text[i:i + length] for i in range(0, len(val_text) - length + 1, length)]
+    result["samples"]["held-out text"]["space_runs"] = space_run_share(windows)
     for tau in temperatures:
         lstm_text = _lstm_samples(model, prime, samples, length, tau, seed)
         ngram_text = [ngram.sample(prime, length, tau, seed + i) for i in range(samples)]
         for kind, texts in (("lstm", lstm_text), ("ngram", ngram_text)):
             lines = [line for text in texts for line in text[len(prime):].split("\n")[:-1]]
             stats = sample_line_stats(lines)
+            stats["space_runs"] = space_run_share(texts)
             stats["example"] = texts[0]
             result["samples"][f"{kind} {tau}"] = stats
     return result

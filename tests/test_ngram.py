@@ -59,3 +59,11 @@ def test_bad_arguments_say_what_was_expected():
         CharNGram("ab", order=0)
     with pytest.raises(ValueError, match="distinct"):
         CharNGram("aab")
+
+
+def test_space_run_share_counts_texts_with_a_long_run_of_spaces():
+    from rnncourse.ngram import SPACE_RUN, space_run_share
+
+    stuck = "def f():\n" + " " * SPACE_RUN + "x"
+    assert space_run_share([stuck, "    return x\n", " " * (SPACE_RUN - 1)]) == pytest.approx(1 / 3)
+    assert space_run_share([]) == 0.0
