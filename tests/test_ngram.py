@@ -67,3 +67,24 @@ def test_space_run_share_counts_texts_with_a_long_run_of_spaces():
     stuck = "def f():\n" + " " * SPACE_RUN + "x"
     assert space_run_share([stuck, "    return x\n", " " * (SPACE_RUN - 1)]) == pytest.approx(1 / 3)
     assert space_run_share([]) == 0.0
+
+
+def test_shipped_comparison_was_computed_with_the_shipped_model():
+    """Notebook 08 reads rnncourse/results/char_python_ngram.json beside the shipped model:
+    a retrained model without a rerun of `rnncourse ngram` would pair numbers of two models."""
+    import json
+    from pathlib import Path
+
+    from rnncourse import pretrained
+    from rnncourse import results as results_package
+    from rnncourse.data.corpora import python_source, sha256_text
+
+    path = Path(results_package.__file__).parent / "char_python_ngram.json"
+    comparison = json.loads(path.read_text())
+    meta = pretrained.record(comparison["model"])
+    assert comparison["model_val_loss"] == meta["metrics"]["val_loss_nats_per_char"], (
+        f"{path.name} was computed with another {comparison['model']}: rerun `{comparison['command']}`")
+    assert comparison["data_sha256"]["train"] == sha256_text(python_source("train"))
+    assert comparison["command"].startswith("rnncourse ngram ")
+    assert {"held-out text", "lstm 0.5", "ngram 0.5"} <= set(comparison["samples"])
+    assert all("space_runs" in s for s in comparison["samples"].values())
