@@ -36,29 +36,29 @@ class ConventionCaptioner(nn.Module):
     ``beam_search``) adds ``W_ih v`` exactly where teacher-forced training does.
     """
 
-    def __init__(self, convention: str = "first", image_size: int = 32, embed: int = 32,
-                 features: int = 128, hidden: int = 128, channels: int = 32):
+    def __init__(self, convention: str = "first", image_size: int = 32, embed_dim: int = 32,
+                 features: int = 128, hidden_size: int = 128, channels: int = 32):
         super().__init__()
         if convention not in CONVENTIONS:
             raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
-        self.config = dict(convention=convention, image_size=image_size, embed=embed,
-                           features=features, hidden=hidden, channels=channels)
+        self.config = dict(convention=convention, image_size=image_size, embed_dim=embed_dim,
+                           features=features, hidden_size=hidden_size, channels=channels)
         V, grid = len(sc.WORDS), image_size // 4
         self.cnn = captioning.SceneCNN(channels)
         self.to_v = nn.Linear(channels * grid * grid, features)
-        self.embed = nn.Embedding(V, embed)
+        self.embed = nn.Embedding(V, embed_dim)
         if convention == "first":
-            self.W_ih = nn.Linear(features, embed)  # v joins the first input x_0
-            self.lstm = nn.LSTM(embed, hidden, batch_first=True)
+            self.W_ih = nn.Linear(features, embed_dim)  # v joins the first input x_0
+            self.lstm = nn.LSTM(embed_dim, hidden_size, batch_first=True)
         else:
-            self.lstm = nn.LSTM(embed + features, hidden, batch_first=True)  # [x_t, v]
-        self.out = nn.Linear(hidden, V)
+            self.lstm = nn.LSTM(embed_dim + features, hidden_size, batch_first=True)  # [x_t, v]
+        self.out = nn.Linear(hidden_size, V)
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         return torch.relu(self.to_v(self.cnn(images).flatten(1)))  # v (N, F)
 
     def init_state(self, v: torch.Tensor) -> tuple:
-        zeros = v.new_zeros(v.shape[0], self.config["hidden"])
+        zeros = v.new_zeros(v.shape[0], self.config["hidden_size"])
         return zeros, zeros.clone(), v.new_ones(v.shape[0])
 
     def _inputs(self, x: torch.Tensor, v: torch.Tensor, first: torch.Tensor) -> torch.Tensor:

@@ -33,7 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnncourse.cli import command_line, non_negative_int, positive_float, positive_int
+from rnncourse.cli import (command_line, non_negative_float, non_negative_int, positive_float,
+                           positive_int)
 from rnncourse import decoding
 from rnncourse.data import scenes as sc
 from rnncourse.decoding import greedy_search, select
@@ -41,7 +42,7 @@ from rnncourse.runtime import threads
 from rnncourse.training import LoopConfig, fit
 
 __all__ = ["SceneCNN", "Captioner", "AttentionCaptioner", "Caption", "greedy",
-           "beam_search", "caption_log_prob", "train_captioner", "scene_loop", "evaluate_captions",
+           "beam_search", "caption_log_prob", "attention_coverage_penalty", "train_captioner", "scene_loop", "evaluate_captions",
            "add_training_arguments", "train_and_ship", "scenes_data", "TEST_SEED",
            "add_arguments", "run"]
 
@@ -81,19 +82,20 @@ class Captioner(nn.Module):
     ``v`` ``(N, F)``, hidden ``(N, H)``, logits ``(N, T, V)``.
     """
 
-    def __init__(self, image_size: int = 32, embed: int = 32, features: int = 128,
-                 hidden: int = 128, channels: int = 32):
+    def __init__(self, image_size: int = 32, embed_dim: int = 32, features: int = 128,
+                 hidden_size: int = 128, channels: int = 32):
         super().__init__()
-        self.config = dict(image_size=image_size, embed=embed, features=features,
-                           hidden=hidden, channels=channels)
+        self.config = dict(image_size=image_size, embed_dim=embed_dim, features=features,
+                           hidden_size=hidden_size, channels=channels)
         V, grid = len(sc.WORDS), image_size // 4
         self.cnn = SceneCNN(channels)
         self.to_v = nn.Linear(channels * grid * grid, features)  # keeps where things are
-        self.embed = nn.Embedding(V, embed)
-        self.init_h, self.init_c = nn.Linear(features, hidden), nn.Linear(features, hidden)
+        self.embed = nn.Embedding(V, embed_dim)
+        self.init_h = nn.Linear(features, hidden_size)
+        self.init_c = nn.Linear(features, hidden_size)
         # weight_ih_l0 is [W_xh | W_ih]: input [x_t, v] (gate order i, f, g, o)
-        self.lstm = nn.LSTM(embed + features, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, V)
+        self.lstm = nn.LSTM(embed_dim + features, hidden_size, batch_first=True)
+        self.out = nn.Linear(hidden_size, V)
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """The image vector ``v`` ``(N, F)``."""
@@ -125,20 +127,21 @@ class AttentionCaptioner(nn.Module):
     ``(N, T, L)`` summing to one over ``L``.
     """
 
-    def __init__(self, image_size: int = 32, embed: int = 32, attention: int = 64,
-                 hidden: int = 128, channels: int = 32):
+    def __init__(self, image_size: int = 32, embed_dim: int = 32, attention: int = 64,
+                 hidden_size: int = 128, channels: int = 32):
         super().__init__()
-        self.config = dict(image_size=image_size, embed=embed, attention=attention,
-                           hidden=hidden, channels=channels)
+        self.config = dict(image_size=image_size, embed_dim=embed_dim, attention=attention,
+                           hidden_size=hidden_size, channels=channels)
         V = len(sc.WORDS)
         self.cnn = SceneCNN(channels)
-        self.embed = nn.Embedding(V, embed)
+        self.embed = nn.Embedding(V, embed_dim)
         self.W_a = nn.Linear(channels, attention)
-        self.W_ha = nn.Linear(hidden, attention, bias=False)
+        self.W_ha = nn.Linear(hidden_size, attention, bias=False)
         self.w = nn.Linear(attention, 1, bias=False)
-        self.init_h, self.init_c = nn.Linear(channels, hidden), nn.Linear(channels, hidden)
-        self.cell = nn.LSTMCell(embed + channels, hidden)
-        self.out = nn.Linear(hidden + channels, V)
+        self.init_h = nn.Linear(channels, hidden_size)
+        self.init_c = nn.Linear(channels, hidden_size)
+        self.cell = nn.LSTMCell(embed_dim + channels, hidden_size)
+        self.out = nn.Linear(hidden_size + channels, V)
 
     def encode(self, images: torch.Tensor) -> tuple:
         """The grid ``a`` ``(N, L, C)`` and its projection ``W_a a`` ``(N, L, A)``."""
@@ -179,11 +182,6 @@ class Caption(NamedTuple):
     log_prob: float
     attention: np.ndarray | None
 
-    @property
-    def logprob(self) -> float:
-        """Old name of ``log_prob`` (notebook 11 still reads it)."""
-        return self.log_prob
-
 
 def _as_batch(images) -> torch.Tensor:
     images = torch.as_tensor(images, dtype=torch.float32)
@@ -209,7 +207,7 @@ def _caption(hyp) -> Caption:
 
 
 @torch.no_grad()
-def greedy(model: nn.Module, images, max_len: int = 16) -> list:
+def greedy(model: nn.Module, images, max_len: int = 24) -> list:
     """The most likely next word at each step until ``<END>``, for each image ``(N, 3, S, S)``."""
     device = next(model.parameters()).device
     memory = model.encode(_as_batch(images).to(device))
@@ -218,14 +216,9 @@ def greedy(model: nn.Module, images, max_len: int = 16) -> list:
 
 
 @torch.no_grad()
-def beam_search(model: nn.Module, image, beam_size: int = 3, max_len: int = 16, *,
-                beam: int | None = None) -> Caption:
+def beam_search(model: nn.Module, image, beam_size: int = 3, max_len: int = 24) -> Caption:
     """The caption of highest total log-probability that beam search finds
-    (``rnncourse.decoding.beam_search``; ``beam_size=1`` is exactly ``greedy``).
-
-    ``beam`` is the old name of ``beam_size`` (notebook 11 still uses it).
-    """
-    beam_size = beam if beam is not None else beam_size
+    (``rnncourse.decoding.beam_search``; ``beam_size=1`` is exactly ``greedy``)."""
     device = next(model.parameters()).device
     memory = model.encode(_as_batch(image).to(device))
     hyp = decoding.beam_search(_decoder(model, memory), model.init_state(memory), _START, _END,
@@ -243,31 +236,48 @@ def caption_log_prob(model: nn.Module, images, words) -> torch.Tensor:
     return (logp * (words[:, 1:] != _PAD)).sum(dim=1)
 
 
-def _loss(model, images, words):
-    logits, _ = model(images, words[:, :-1])
-    return F.cross_entropy(logits.flatten(0, 1), words[:, 1:].flatten(), ignore_index=_PAD)
+def attention_coverage_penalty(alphas: torch.Tensor, words: torch.Tensor) -> torch.Tensor:
+    """Show, attend and tell's doubly stochastic regulariser, ``sum_l (1 - sum_t
+    alpha_tl)^2`` averaged over the captions: each grid cell should receive, over the
+    whole caption, about one unit of attention (``alphas`` ``(N, T, L)`` for the inputs
+    ``words`` ``(N, T)``; steps whose target is ``<PAD>`` do not count)."""
+    real = (words[:, 1:] != _PAD).to(alphas.dtype)  # (N, T): the step has a real target
+    coverage = (alphas * real[:, :, None]).sum(dim=1)  # (N, L)
+    return ((1 - coverage) ** 2).sum(dim=1).mean()
+
+
+def _loss(model, images, words, attention_penalty: float = 0.0):
+    logits, alphas = model(images, words[:, :-1])
+    loss = F.cross_entropy(logits.flatten(0, 1), words[:, 1:].flatten(), ignore_index=_PAD)
+    if attention_penalty and alphas is not None:
+        loss = loss + attention_penalty * attention_coverage_penalty(alphas, words)
+    return loss
 
 
 def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: float = 2e-3,
                     seed: int = 0, scenes: list | None = None, pool: int = 6000,
-                    log_every: int = 0, max_seconds: float | None = None) -> list:
+                    log_every: int = 0, max_seconds: float | None = None,
+                    attention_penalty: float = 0.0, max_shapes: int = 3,
+                    min_shapes: int = 1) -> list:
     """Teacher forcing with cross-entropy, Adam with a one-cycle learning rate, gradients
     clipped to norm 1 (``rnncourse.training.fit``); returns the loss of every step.
 
-    Batches come from ``scenes``, or from ``pool`` scenes made with ``seed``; images are
-    rendered once, and every time a scene is used a caption is drawn anew.
+    Batches come from ``scenes``, or from ``pool`` scenes made with ``seed`` (and
+    ``min_shapes..max_shapes`` shapes each); images are rendered once, and every time a
+    scene is used a caption is drawn anew. ``attention_penalty`` is the weight lambda of
+    ``attention_coverage_penalty`` (models that return attention weights only).
     """
     rng = np.random.default_rng(seed)
     device = next(model.parameters()).device
     if scenes is None:
-        scenes = sc.make_scenes(pool, seed, model.config["image_size"])
+        scenes = sc.make_scenes(pool, seed, model.config["image_size"], max_shapes, min_shapes)
     images = torch.from_numpy(sc.render_batch(scenes)).to(device)  # (P, 3, S, S)
 
     def next_loss(step):
         index = rng.permutation(len(scenes))[:batch_size]
         words = sc.caption_tokens([scenes[i] for i in index], rng)
         return _loss(model, images[torch.from_numpy(index).to(device)],
-                     torch.from_numpy(words).to(device))
+                     torch.from_numpy(words).to(device), attention_penalty)
 
     return fit(model, next_loss, scene_loop(steps, lr, 1.0, log_every, max_seconds))
 
@@ -302,6 +312,10 @@ def add_training_arguments(parser: argparse.ArgumentParser, lr: float, steps: in
     parser.add_argument("--lr", type=positive_float, default=lr, help="peak learning rate")
     parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--image-size", type=positive_int, default=32, help="pixels per side")
+    parser.add_argument("--max-shapes", type=positive_int, default=3,
+                        help="shapes per scene, at most (4 or 5 need --image-size 48)")
+    parser.add_argument("--min-shapes", type=positive_int, default=1,
+                        help="shapes per scene, at least")
     parser.add_argument("--pool", type=positive_int, default=6000, help="training scenes")
     parser.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
     parser.add_argument("--max-minutes", type=positive_float, default=max_minutes,
@@ -313,11 +327,13 @@ def add_training_arguments(parser: argparse.ArgumentParser, lr: float, steps: in
                         "captioner_MODEL, vqa_image or vqa_question_only)")
 
 
-def train_and_ship(args, verb: str, model: nn.Module, train, evaluate, name: str) -> dict:
+def train_and_ship(args, verb: str, model: nn.Module, train, evaluate, name: str,
+                   loss_name: str = "") -> dict:
     """Run ``train(model) -> losses`` on ``args.threads`` threads, then save the model to
     ``rnncourse/pretrained`` with its ``Record``: the command (``rnncourse VERB`` with
     every option spelled out), seed, steps done, wall and CPU time, the sha256 of the
-    training and test scenes, and ``evaluate(model) -> metrics``."""
+    training and test scenes, and ``evaluate(model) -> metrics`` (plus the mean training
+    loss of the last 50 steps, ``train_final_loss{loss_name}_<unit>``)."""
     from rnncourse import pretrained
 
     with threads(args.threads):
@@ -333,12 +349,14 @@ def train_and_ship(args, verb: str, model: nn.Module, train, evaluate, name: str
             "seed": args.seed, "steps": len(losses),
             "hyperparameters": {"steps": args.steps, "batch_size": args.batch_size,
                                 "lr": args.lr, "schedule": "one-cycle", "optimizer": "Adam"},
-            "data": scenes_data(args.pool, args.seed, args.test_scenes, args.image_size),
+            "data": scenes_data(args.pool, args.seed, args.test_scenes, args.image_size,
+                                args.max_shapes, args.min_shapes),
             "device": str(next(model.parameters()).device), "torch": torch.__version__,
             "wall_time_s": round(seconds, 1), "cpu_time_s": round(cpu, 1),
             "threads": args.threads,
         },
-        metrics={**metrics, f"train_final_loss_{_LOSS_UNIT[verb]}": float(np.mean(losses[-50:]))})
+        metrics={**metrics, f"train_final_loss{loss_name}_{_LOSS_UNIT[verb]}":
+                 float(np.mean(losses[-50:]))})
     pretrained.save(name, model, record)
     return metrics
 
@@ -346,28 +364,38 @@ def train_and_ship(args, verb: str, model: nn.Module, train, evaluate, name: str
 _LOSS_UNIT = {"captioner": "nats_per_word", "vqa": "nats_per_question"}
 
 
-def scenes_data(pool: int, seed: int, test_scenes: int, image_size: int) -> dict:
+def scenes_data(pool: int, seed: int, test_scenes: int, image_size: int, max_shapes: int = 3,
+                min_shapes: int = 1) -> dict:
     """The ``data`` entry of a scene model's record: what the scenes are, and the sha256 of
     the training and test scene descriptions (``scenes.scenes_sha256``)."""
-    return {"description": f"rnncourse.data.scenes.make_scenes({pool}, {seed}, {image_size}) "
-                           f"for training, make_scenes({test_scenes}, {TEST_SEED}, "
-                           f"{image_size}) for testing",
-            "sha256": {"train": sc.scenes_sha256(sc.make_scenes(pool, seed, image_size)),
+    shapes = "" if (max_shapes, min_shapes) == (3, 1) else f", {max_shapes}, {min_shapes}"
+    return {"description": f"rnncourse.data.scenes.make_scenes({pool}, {seed}, {image_size}"
+                           f"{shapes}) for training, make_scenes({test_scenes}, {TEST_SEED}, "
+                           f"{image_size}{shapes}) for testing",
+            "sha256": {"train": sc.scenes_sha256(sc.make_scenes(pool, seed, image_size,
+                                                                max_shapes, min_shapes)),
                        "test": sc.scenes_sha256(sc.make_scenes(test_scenes, TEST_SEED,
-                                                               image_size))}}
+                                                               image_size, max_shapes,
+                                                               min_shapes))}}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``rnncourse captioner``: train a captioner and ship it."""
     parser.add_argument("--model", choices=["plain", "attention"], default="plain")
-    parser.add_argument("--hidden", type=positive_int, default=128, help="LSTM hidden size H")
+    parser.add_argument("--hidden-size", type=positive_int, default=128, help="LSTM hidden size H")
+    parser.add_argument("--attention-penalty", type=non_negative_float, default=0.0,
+                        help="lambda of show, attend and tell's doubly stochastic regulariser "
+                             "(attention model only)")
     add_training_arguments(parser, lr=3e-3)
 
 
 def run(args) -> int:
     torch.manual_seed(args.seed)
     cls = Captioner if args.model == "plain" else AttentionCaptioner
-    test = sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size)
+    if args.attention_penalty and args.model == "plain":
+        raise SystemExit("--attention-penalty needs --model attention")
+    test = sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size, args.max_shapes,
+                          args.min_shapes)
 
     def evaluate(model):
         metrics = {f"test_greedy_{k}": v for k, v in evaluate_captions(model, test).items()}
@@ -375,11 +403,15 @@ def run(args) -> int:
                         for k, v in evaluate_captions(model, test, 3).items()})
         return metrics
 
-    model = cls(image_size=args.image_size, hidden=args.hidden)
+    model = cls(image_size=args.image_size, hidden_size=args.hidden_size)
     train_and_ship(args, "captioner", model,
                    lambda model: train_captioner(model, args.steps, args.batch_size, args.lr,
                                                  args.seed, pool=args.pool,
                                                  log_every=args.log_every,
-                                                 max_seconds=60 * args.max_minutes),
-                   evaluate, args.name or f"captioner_{args.model}")
+                                                 max_seconds=60 * args.max_minutes,
+                                                 attention_penalty=args.attention_penalty,
+                                                 max_shapes=args.max_shapes,
+                                                 min_shapes=args.min_shapes),
+                   evaluate, args.name or f"captioner_{args.model}",
+                   "_with_penalty" if args.attention_penalty else "")
     return 0

@@ -10,6 +10,10 @@ guess "what colour" at chance and "how many" from the prior).
 Train and ship with ``rnncourse vqa`` (``--question-only`` for the baseline).
 """
 
+import math
+import time
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -20,75 +24,107 @@ from rnncourse.captioning import (TEST_SEED, SceneCNN, add_training_arguments, s
 from rnncourse.data import scenes as sc
 from rnncourse.training import fit
 
-__all__ = ["VQAModel", "answer", "every_question", "train_vqa", "accuracy_by_type",
-           "add_arguments", "run"]
+__all__ = ["VQAModel", "answer", "every_question", "train_vqa", "predict", "accuracy_by_type",
+           "seed_study", "SEED_RESULTS", "add_arguments", "run"]
+
+SEED_RESULTS = Path(__file__).parent / "results" / "vqa_seeds.json"
 
 _PAD = sc.WORDS.index(sc.PAD)
 
 
 class VQAModel(nn.Module):
-    """Question LSTM (+ image CNN with two question-guided glimpses) -> MLP -> answers.
+    """Question LSTM + image CNN, every word grounded in the image, a bilinear comparison.
 
-    The image enters twice: ``v``, a linear map of the whole CNN grid (enough for
-    colours and counts), and two *glimpses*: attention over the grid cells, as in
-    show, attend and tell but steered by the question (``e_kl = w^T tanh(W_a a_l +
-    W_qk q)`` for glimpse k = 1, 2), each giving the features it looked at and *where*
-    it looked (the weighted mean of the cells' coordinates), so that "is the circle left
-    of the square ?" could be answered from one glimpse on each shape. (The glimpses
-    lift colour questions; in the shipped model's 2,500 steps they did not learn to
-    find the two shapes, and spatial questions stay at chance, as with ``v`` alone.)
+    1. An LSTM reads the question: states ``h_t``, last state ``q`` ``(N, H)``.
+    2. Every word looks for itself in the CNN grid ``a_1..a_L`` (a glimpse per word):
+       ``alpha_tl = softmax_l(s * (W_q e_t) . (W_k a_l))``, ``e_t`` the word's embedding
+       and ``s`` a learned sharpness; the glimpse returns what it saw, ``z_t = sum_l
+       alpha_tl a_l``, and *where*, ``p_t = sum_l alpha_tl (x_l, y_l)``. "circle" finds the
+       circle whatever the question around it.
+    3. Signed word weights ``g_mt = tanh(u_m . [e_t, h_t])`` (m = 1..M, from what the word
+       is and where it stands in the question) combine the positions, ``Delta_m = sum_t
+       g_mt p_t``: +1 on "circle" and -1 on "square" gives ``p_circle - p_square``.
+    4. A bilinear comparison ``r_m = d_m(q) . Delta_m``, with ``M`` 2-d directions chosen by
+       the question (``"left of"`` should give about (-1, 0)): "is A left of B ?" is one
+       product away from the positions. (Without it the answer is an XOR of the relation
+       word and the sign of ``x_A - x_B``, which an MLP learns slowly.)
+    5. An MLP classifies ``[q, v, z, r]``: ``v`` a linear map of the whole grid, ``z =
+       sum_t sigmoid(c . [e_t, h_t]) z_t`` what the question's words saw.
 
-    Shapes: images ``(N, 3, S, S)``, questions ``(N, T)`` word ids padded with
-    ``<PAD>``, question vector ``q`` ``(N, H)``, image vector ``v`` ``(N, F)``, glimpse
-    weights ``(N, 2, L)``, logits ``(N, K)`` over ``scenes.ANSWERS``.
-    ``use_image=False`` is the baseline: the classifier sees ``q`` alone.
+    ``use_image=False`` is the question-only baseline: the classifier sees ``q`` alone.
+    Shapes: images ``(B, 3, S, S)``, questions ``(N, T)`` word ids padded with ``<PAD>``,
+    ``scene_of`` ``(N,)`` the image of each question (default: question n asks about image
+    n, ``B = N``), logits ``(N, K)`` over ``scenes.ANSWERS``.
     """
 
-    def __init__(self, image_size: int = 32, embed: int = 32, hidden: int = 128,
-                 features: int = 128, channels: int = 32, attention: int = 64,
-                 use_image: bool = True):
+    def __init__(self, image_size: int = 32, embed_dim: int = 32, hidden_size: int = 128,
+                 features: int = 128, channels: int = 32, attention: int = 32,
+                 directions: int = 8, use_image: bool = True):
         super().__init__()
-        self.config = dict(image_size=image_size, embed=embed, hidden=hidden, features=features,
-                           channels=channels, attention=attention, use_image=use_image)
-        self.embed = nn.Embedding(len(sc.WORDS), embed)
-        self.lstm = nn.LSTM(embed, hidden, batch_first=True)
-        width = hidden
+        self.config = dict(image_size=image_size, embed_dim=embed_dim, hidden_size=hidden_size,
+                           features=features, channels=channels, attention=attention,
+                           directions=directions, use_image=use_image)
+        self.embed = nn.Embedding(len(sc.WORDS), embed_dim)
+        self.lstm = nn.LSTM(embed_dim, hidden_size, batch_first=True)
+        width = hidden_size
         if use_image:
             grid = image_size // 4
             self.cnn = SceneCNN(channels)
             self.to_v = nn.Linear(channels * grid * grid, features)
-            self.W_a = nn.Linear(channels, attention)
-            self.W_q = nn.Linear(hidden, 2 * attention)  # one query per glimpse
-            self.w = nn.Linear(attention, 1, bias=False)
+            self.W_q = nn.Linear(embed_dim, attention)
+            self.W_k = nn.Linear(channels, attention)
+            self.log_sharpness = nn.Parameter(torch.tensor(math.log(4.0)))
+            self.signs = nn.Linear(embed_dim + hidden_size, directions)  # u_1..u_M
+            self.seen = nn.Linear(embed_dim + hidden_size, 1)  # c
+            self.W_d = nn.Linear(hidden_size, directions * 2)
             ramp = torch.linspace(-1, 1, grid)
             ys, xs = torch.meshgrid(ramp, ramp, indexing="ij")
             self.register_buffer("cells", torch.stack([xs, ys], dim=2).reshape(-1, 2),
                                  persistent=False)  # (L, 2): each cell's (x, y)
-            width += features + 2 * (channels + 2) + 2
+            width += features + channels + directions
         self.classifier = nn.Sequential(nn.Linear(width, 256), nn.ReLU(),
                                         nn.Linear(256, len(sc.ANSWERS)))
 
-    def glimpses(self, grid: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-        """Attention weights ``(N, 2, L)`` of the two glimpses over the grid ``(N, L, C)``."""
-        queries = self.W_q(q).unflatten(1, (2, -1))  # (N, 2, A)
-        scores = self.w(torch.tanh(self.W_a(grid)[:, None] + queries[:, :, None]))  # (N, 2, L, 1)
-        return torch.softmax(scores.squeeze(3), dim=2)
-
-    def forward(self, images: torch.Tensor, questions: torch.Tensor) -> torch.Tensor:
+    def read_question(self, questions: torch.Tensor) -> tuple:
+        """Embeddings ``(N, T, E)``, LSTM states ``(N, T, H)``, ``q`` ``(N, H)``, real-word mask."""
         if questions.ndim != 2:
             raise ValueError(f"expected questions of shape (N, T), got {tuple(questions.shape)}")
-        out, _ = self.lstm(self.embed(questions))  # (N, T, H)
-        last = (questions != _PAD).sum(dim=1) - 1  # index of each question's last word
-        q = out[torch.arange(len(questions)), last]  # (N, H)
+        e = self.embed(questions)
+        out, _ = self.lstm(e)
+        real = questions != _PAD
+        q = out[torch.arange(len(questions)), real.sum(dim=1) - 1]  # the last real word's state
+        return e, out, q, real
+
+    def glimpses(self, images: torch.Tensor, questions: torch.Tensor, scene_of=None) -> dict:
+        """Everything the image path computes: each word's glimpse ``alpha`` ``(N, T, L)``
+        and position ``p`` ``(N, T, 2)`` (x, y in [-1, 1]), signed word weights ``g``
+        ``(N, M, T)`` (0 on ``<PAD>``), combined positions ``Delta`` ``(N, M, 2)``, the
+        question's directions ``D`` ``(N, M, 2)``, the comparison ``r`` ``(N, M)``, what
+        the words saw ``z`` ``(N, C)``, ``v`` ``(N, F)`` and ``q`` ``(N, H)``."""
+        e, out, q, real = self.read_question(questions)
+        if scene_of is None:
+            scene_of = torch.arange(len(questions), device=questions.device)
+        features = self.cnn(images)  # (B, C, G, G)
+        v = torch.relu(self.to_v(features.flatten(1)))[scene_of]  # (N, F)
+        grid = features.flatten(2).transpose(1, 2)[scene_of]  # (N, L, C)
+        scores = self.W_q(e) @ self.W_k(grid).transpose(1, 2)  # (N, T, L)
+        alpha = torch.softmax(self.log_sharpness.exp() * scores, dim=2)
+        p, z_t = alpha @ self.cells, alpha @ grid  # (N, T, 2), (N, T, C)
+        words = torch.cat([e, out], dim=2)  # what each word is, and where it stands
+        mask = real[:, None].to(e.dtype)  # (N, 1, T)
+        g = torch.tanh(self.signs(words)).transpose(1, 2) * mask  # (N, M, T)
+        Delta = g @ p  # (N, M, 2)
+        D = self.W_d(q).unflatten(1, (-1, 2))  # (N, M, 2)
+        z = ((torch.sigmoid(self.seen(words)).transpose(1, 2) * mask) @ z_t)[:, 0]  # (N, C)
+        return dict(alpha=alpha, p=p, g=g, Delta=Delta, D=D, r=(D * Delta).sum(dim=2), z=z,
+                    v=v, q=q)
+
+    def forward(self, images: torch.Tensor, questions: torch.Tensor,
+                scene_of: torch.Tensor | None = None) -> torch.Tensor:
         if not self.config["use_image"]:
-            return self.classifier(q)
-        features = self.cnn(images)  # (N, C, G, G)
-        v = torch.relu(self.to_v(features.flatten(1)))  # (N, F)
-        grid = features.flatten(2).transpose(1, 2)  # (N, L, C)
-        alpha = self.glimpses(grid, q)
-        seen, where = alpha @ grid, alpha @ self.cells  # (N, 2, C), (N, 2, 2)
-        return self.classifier(torch.cat([q, v, seen.flatten(1), where.flatten(1),
-                                          where[:, 0] - where[:, 1]], dim=1))
+            return self.classifier(self.read_question(questions)[2])
+        g = self.glimpses(images, questions, scene_of)
+        return self.classifier(torch.cat([g["q"], g["v"], g["z"], g["r"]], dim=1))
 
 
 @torch.no_grad()
@@ -114,57 +150,128 @@ def every_question(scenes: list) -> tuple:
     return images, padded, answers, [t for _, (_, _, t) in rows]
 
 
-def train_vqa(model: VQAModel, steps: int, batch_size: int = 64, lr: float = 2e-3,
+def train_vqa(model: VQAModel, steps: int, batch_size: int = 32, lr: float = 2e-3,
               seed: int = 0, pool: int = 6000, log_every: int = 0,
-              max_seconds: float | None = None) -> list:
-    """Cross-entropy over ``pool`` scenes made with ``seed`` (rendered once; a question
-    drawn anew each time a scene is used), one-cycle Adam without clipping
-    (``rnncourse.training.fit``); returns the loss of every step."""
+              max_seconds: float | None = None, cnn_from: str | None = None) -> list:
+    """Cross-entropy over ``pool`` scenes made with ``seed`` (rendered once), one-cycle Adam
+    without clipping (``rnncourse.training.fit``); returns the loss of every step.
+
+    Each step takes ``batch_size`` scenes and asks *every* question about them (about 11
+    a scene, ``scenes.questions``): the CNN runs once per scene, and every question type
+    is in every batch. ``cnn_from``: the name of a shipped captioner whose CNN the model
+    starts from and keeps frozen (transfer learning, as VQA models reuse an image
+    classifier's CNN): captions name every shape, so that CNN already tells circles from
+    squares, which the answers alone teach slowly.
+    """
     rng = np.random.default_rng(seed)
     device = next(model.parameters()).device
-    scenes = sc.make_scenes(pool, seed, model.config["image_size"])
     use_image = model.config["use_image"]
+    if cnn_from is not None:
+        if not use_image:
+            raise ValueError("cnn_from needs a model that uses the image")
+        from rnncourse.pretrained import load
+        model.cnn.load_state_dict(load(cnn_from, device=device).cnn.state_dict())
+        model.cnn.requires_grad_(False)
+    scenes = sc.make_scenes(pool, seed, model.config["image_size"])
     images = torch.from_numpy(sc.render_batch(scenes)).to(device) if use_image else None
+    asked = [[(sc.encode(q), sc.ANSWERS.index(a)) for q, a, _ in sc.questions(s)] for s in scenes]
 
     def next_loss(step):
         index = rng.permutation(pool)[:batch_size]
-        words, answers, _ = sc.question_tokens([scenes[i] for i in index], rng)
+        rows = [(k, words, ans) for k, i in enumerate(index) for words, ans in asked[i]]
+        words = np.full((len(rows), max(len(w) for _, w, _ in rows)), _PAD, dtype=np.int64)
+        for n, (_, w, _) in enumerate(rows):
+            words[n, :len(w)] = w
+        scene_of = torch.tensor([k for k, _, _ in rows], device=device)
         batch = images[torch.from_numpy(index).to(device)] if use_image else None
-        logits = model(batch, torch.from_numpy(words).to(device))
-        return F.cross_entropy(logits, torch.from_numpy(answers).to(device))
+        logits = model(batch, torch.from_numpy(words).to(device), scene_of)
+        return F.cross_entropy(logits, torch.tensor([a for _, _, a in rows], device=device))
 
     return fit(model, next_loss, scene_loop(steps, lr, None, log_every, max_seconds))
 
 
 @torch.no_grad()
+def predict(model: VQAModel, scenes: list, batch_size: int = 512) -> dict:
+    """The model's answer to every question about ``scenes`` (each image through the CNN
+    once): ``predicted`` and ``answers`` (ids into ``scenes.ANSWERS``), ``types`` and
+    ``questions`` (strings), ``scene_of`` (the scene of each question), all length N."""
+    rows = [(i, q) for i, s in enumerate(scenes) for q in sc.questions(s)]
+    device = next(model.parameters()).device
+    images = torch.from_numpy(sc.render_batch(scenes)).to(device)
+    words = [sc.encode(q) for _, (q, _, _) in rows]
+    padded = np.full((len(words), max(map(len, words))), _PAD, dtype=np.int64)
+    for n, w in enumerate(words):
+        padded[n, :len(w)] = w
+    scene_of = np.array([i for i, _ in rows])
+    model.eval()
+    predicted = []
+    for start in range(0, len(rows), batch_size):
+        part = scene_of[start:start + batch_size]
+        first, last = part[0], part[-1] + 1  # questions come scene by scene
+        predicted.append(model(images[first:last], torch.from_numpy(padded[start:start + batch_size]).to(device),
+                               torch.from_numpy(part - first).to(device)).argmax(1).cpu().numpy())
+    return dict(predicted=np.concatenate(predicted),
+                answers=np.array([sc.ANSWERS.index(a) for _, (_, a, _) in rows]),
+                types=np.array([t for _, (_, _, t) in rows]),
+                questions=[q for _, (q, _, _) in rows], scene_of=scene_of)
+
+
 def accuracy_by_type(model: VQAModel, scenes: list, batch_size: int = 512) -> dict:
     """Accuracy over every question about ``scenes``, per type and ``"all"``."""
-    images, words, answers, types = every_question(scenes)
-    device = next(model.parameters()).device
-    model.eval()
-    predicted = np.concatenate([
-        model(torch.from_numpy(images[i:i + batch_size]).to(device),
-              torch.from_numpy(words[i:i + batch_size]).to(device)).argmax(1).cpu().numpy()
-        for i in range(0, len(words), batch_size)])
-    right, types = predicted == answers, np.array(types)
+    found = predict(model, scenes, batch_size)
+    right, types = found["predicted"] == found["answers"], found["types"]
     result = {t: float(right[types == t].mean()) for t in sc.QUESTION_TYPES if (types == t).any()}
     result["all"] = float(right.mean())
+    return result
+
+
+def seed_study(seeds=(1, 2), steps: int = 1200, batch_size: int = 32, lr: float = 2e-3,
+               cnn_from: str | None = "captioner_plain", test_scenes: int = 500,
+               path=SEED_RESULTS) -> dict:
+    """Train the shipped VQA recipe (``rnncourse vqa --cnn-from captioner_plain``, seed 0)
+    again with other ``seeds`` (the training scenes change with the seed, the test scenes
+    do not), on one thread, and write each run's test accuracy per question type to
+    ``path`` after every run: does the result hold beyond one run?"""
+    from rnncourse._io import write_json
+    from rnncourse.runtime import threads
+
+    made_by = (f"rnncourse.vqa.seed_study(seeds={tuple(seeds)}, steps={steps}, "
+               f"batch_size={batch_size}, lr={lr}, cnn_from={cnn_from!r}, "
+               f"test_scenes={test_scenes})")
+    test = sc.make_scenes(test_scenes, TEST_SEED)
+    result = {"made_by": made_by, "runs": []}
+    with threads(1):
+        for seed in seeds:
+            torch.manual_seed(seed)
+            model = VQAModel()
+            start = time.process_time()
+            losses = train_vqa(model, steps, batch_size, lr, seed, cnn_from=cnn_from)
+            result["runs"].append({"seed": seed, "steps": len(losses),
+                                   "cpu_seconds": round(time.process_time() - start, 1),
+                                   "test_accuracy": accuracy_by_type(model, test)})
+            write_json(path, result)
     return result
 
 
 def add_arguments(parser) -> None:
     """``rnncourse vqa``: train a VQA model (or the baseline) and ship it."""
     parser.add_argument("--question-only", action="store_true", help="the baseline without image")
-    add_training_arguments(parser, lr=2e-3)
+    parser.add_argument("--cnn-from", default=None,
+                        help="start from this shipped captioner's CNN, frozen (e.g. captioner_plain)")
+    add_training_arguments(parser, lr=2e-3, steps=1200)
 
 
 def run(args) -> int:
+    if args.max_shapes != 3 or args.min_shapes != 1:
+        raise SystemExit("rnncourse vqa: the questions are about scenes of 1 to 3 shapes "
+                         "(--max-shapes 3 --min-shapes 1)")
     torch.manual_seed(args.seed)
     test = sc.make_scenes(args.test_scenes, TEST_SEED, args.image_size)
     train_and_ship(args, "vqa",
                    VQAModel(image_size=args.image_size, use_image=not args.question_only),
                    lambda model: train_vqa(model, args.steps, args.batch_size, args.lr, args.seed,
-                                           args.pool, args.log_every, 60 * args.max_minutes),
+                                           args.pool, args.log_every, 60 * args.max_minutes,
+                                           args.cnn_from),
                    lambda model: {f"test_{k}_accuracy_fraction": v
                                   for k, v in accuracy_by_type(model, test).items()},
                    args.name or ("vqa_question_only" if args.question_only else "vqa_image"))

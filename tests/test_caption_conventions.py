@@ -13,7 +13,7 @@ from rnncourse.data import scenes as sc
 @pytest.mark.parametrize("convention", CONVENTIONS)
 def test_greedy_log_prob_equals_the_teacher_forced_one(convention):
     torch.manual_seed(0)
-    model = ConventionCaptioner(convention, embed=8, features=16, hidden=16, channels=4).eval()
+    model = ConventionCaptioner(convention, embed_dim=8, features=16, hidden_size=16, channels=4).eval()
     images = torch.from_numpy(sc.render_batch(sc.make_scenes(3, seed=1)))
     for n, caption in enumerate(captioning.greedy(model, images, max_len=6)):
         words = torch.tensor([[sc.WORDS.index(sc.START)] + caption.ids])
@@ -23,7 +23,7 @@ def test_greedy_log_prob_equals_the_teacher_forced_one(convention):
 
 def test_the_first_step_convention_ignores_v_after_the_first_word():
     torch.manual_seed(0)
-    model = ConventionCaptioner("first", embed=8, features=16, hidden=16, channels=4).eval()
+    model = ConventionCaptioner("first", embed_dim=8, features=16, hidden_size=16, channels=4).eval()
     v, other = torch.randn(2, 16), torch.randn(2, 16)
     state = model.init_state(v)
     words = torch.tensor([1, 1])

@@ -140,7 +140,7 @@ def test_tiny_captioner_overfits_a_handful_of_scenes():
     two of the six valid orders ("a red circle , a blue square and a red circle")."""
     torch.manual_seed(0)
     scenes = sc.make_scenes(6, seed=11, max_shapes=2)
-    m = Captioner(embed=16, features=32, hidden=64, channels=16)
+    m = Captioner(embed_dim=16, features=32, hidden_size=64, channels=16)
     losses = train_captioner(m, steps=150, batch_size=6, lr=1e-2, seed=0, scenes=scenes)
     assert losses[-1] < 0.2 * losses[0]
     assert evaluate_captions(m, scenes)["exact_match_fraction"] == 1.0

@@ -73,7 +73,7 @@ def test_question_only_baseline_learns_the_answer_prior_quickly():
     """After a short training the baseline answers colour questions with a colour,
     counts with a number and spatial questions with yes/no."""
     torch.manual_seed(0)
-    m = VQAModel(embed=16, hidden=32, use_image=False)
+    m = VQAModel(embed_dim=16, hidden_size=32, use_image=False)
     losses = train_vqa(m, steps=60, batch_size=32, lr=1e-2, seed=0, pool=200)
     assert np.mean(losses[-10:]) < 0.6 * np.mean(losses[:5])
     images, words, answers, types = every_question(SCENES)
@@ -83,11 +83,70 @@ def test_question_only_baseline_learns_the_answer_prior_quickly():
         assert sc.ANSWERS[p] in groups[t]
 
 
-def test_glimpse_weights_are_two_distributions_over_the_grid(batch):
+def test_every_word_has_a_glimpse_over_the_grid(batch):
+    images, words = batch
+    g = model().glimpses(images, words)
+    N, T = words.shape
+    assert g["alpha"].shape == (N, T, 64) and (g["alpha"] >= 0).all()
+    torch.testing.assert_close(g["alpha"].sum(dim=2), torch.ones(N, T))
+    assert g["p"].shape == (N, T, 2) and (g["p"].abs() <= 1).all()
+    assert (g["g"].abs() <= 1).all() and (g["g"][:, :, :][words[:, None].expand_as(g["g"]) == 0] == 0).all()
+
+
+def test_positions_are_the_glimpses_weighted_cell_centres(batch):
+    images, words = batch
+    g = model().glimpses(images, words)
+    centres = torch.linspace(-1, 1, 8)
+    x = (g["alpha"].unflatten(2, (8, 8)).sum(dim=2) * centres).sum(dim=2)  # sum over rows first
+    y = (g["alpha"].unflatten(2, (8, 8)).sum(dim=3) * centres).sum(dim=2)
+    torch.testing.assert_close(g["p"][..., 0], x)
+    torch.testing.assert_close(g["p"][..., 1], y)
+
+
+def test_the_comparison_is_bilinear_in_directions_and_positions(batch):
+    """r_m = d_m(q) . sum_t g_mt p_t, and the classifier reads [q, v, z, r]."""
     images, words = batch
     m = model()
-    grid = m.cnn(images).flatten(2).transpose(1, 2)  # (N, L, C)
-    q = torch.randn(12, m.config["hidden"])
-    alpha = m.glimpses(grid, q)
-    assert alpha.shape == (12, 2, 64) and (alpha >= 0).all()
-    torch.testing.assert_close(alpha.sum(dim=2), torch.ones(12, 2))
+    g = m.glimpses(images, words)
+    Delta = torch.einsum("nmt,ntc->nmc", g["g"], g["p"])
+    torch.testing.assert_close(g["r"], (g["D"] * Delta).sum(dim=2))
+    logits = m.classifier(torch.cat([g["q"], g["v"], g["z"], g["r"]], dim=1))
+    torch.testing.assert_close(m(images, words), logits)
+
+
+def test_a_word_finds_the_cells_its_query_matches():
+    """With the sharpness high, a word's glimpse lands on the cell that scores highest."""
+    torch.manual_seed(0)
+    m = VQAModel().eval()
+    with torch.no_grad():
+        m.log_sharpness.fill_(8.0)
+        images = torch.from_numpy(sc.render_batch(SCENES[:2]))
+        words = torch.tensor([sc.encode("what colour is the circle ?")] * 2)
+        g = m.glimpses(images, words)
+        grid = m.cnn(images).flatten(2).transpose(1, 2)
+        best = (m.W_q(m.embed(words)) @ m.W_k(grid).transpose(1, 2)).argmax(dim=2)  # (2, T)
+        torch.testing.assert_close(g["p"], m.cells[best], atol=1e-3, rtol=0)
+
+
+def test_questions_can_share_an_image(batch):
+    """``scene_of``: one CNN pass per image, many questions about it."""
+    images, words = batch
+    m = model()
+    scene_of = torch.tensor([0, 0, 1, 1, 1, 2, 0, 2, 1, 0, 2, 2])
+    torch.testing.assert_close(m(images[:3], words, scene_of), m(images[scene_of], words))
+
+
+def test_training_from_a_captioners_cnn_keeps_it_frozen():
+    from rnncourse.pretrained import load
+
+    torch.manual_seed(0)
+    m = VQAModel()
+    train_vqa(m, steps=3, batch_size=4, seed=0, pool=20, cnn_from="captioner_plain")
+    for (name, mine), theirs in zip(m.cnn.state_dict().items(),
+                                    load("captioner_plain").cnn.state_dict().values()):
+        torch.testing.assert_close(mine, theirs, msg=name)
+
+
+def test_cnn_from_needs_the_image_model():
+    with pytest.raises(ValueError, match="cnn_from needs a model that uses the image"):
+        train_vqa(VQAModel(use_image=False), steps=1, pool=5, cnn_from="captioner_plain")

@@ -29,7 +29,7 @@ import numpy as np
 from rnncourse.data.vocab import Vocab
 
 __all__ = [
-    "COLOURS", "SHAPES", "SIZES", "QUESTION_TYPES", "ANSWERS", "WORDS",
+    "COLOURS", "SHAPES", "SIZES", "MAX_SHAPES", "QUESTION_TYPES", "ANSWERS", "WORDS",
     "PAD", "START", "END", "Shape", "Scene",
     "sample_scene", "make_scenes", "scenes_sha256", "shape_mask", "render", "render_batch",
     "captions", "sample_caption", "questions", "sample_question",
@@ -88,29 +88,50 @@ class Scene:
                          for s in self.shapes)
 
 
-def sample_scene(rng: np.random.Generator, image_size: int = 32, max_shapes: int = 3) -> Scene:
-    """A scene of 1..``max_shapes`` shapes that do not overlap and stay inside the image."""
-    if not 1 <= max_shapes <= 3:
-        raise ValueError(f"expected max_shapes in 1..3, got {max_shapes}")
-    if image_size < 16:
-        raise ValueError(f"expected image_size >= 16, got {image_size}")
-    n = int(rng.integers(1, max_shapes + 1))
-    while True:  # rejection sampling; three shapes fit easily, so this ends fast
-        placed = []
-        for _ in range(n):
-            size = ("small", "large")[int(rng.integers(2))]
-            r = SIZES[size] * image_size
-            x, y = rng.uniform(r + 1, image_size - r - 1, size=2)
-            colour = tuple(COLOURS)[int(rng.integers(len(COLOURS)))]
-            jitter = rng.integers(-20, 21, size=3)
-            rgb = tuple(int(c) for c in np.clip(np.array(COLOURS[colour]) + jitter, 0, 255))
-            placed.append(Shape(SHAPES[int(rng.integers(len(SHAPES)))], colour, size,
-                                float(x), float(y), rgb))
-        if all(_apart(a, b, image_size) for i, a in enumerate(placed) for b in placed[i + 1:]):
+MAX_SHAPES = 5  # at most three of a kind (``NUMBERS`` ends at "three"), see ``sample_scene``
+
+
+def sample_scene(rng: np.random.Generator, image_size: int = 32, max_shapes: int = 3,
+                 min_shapes: int = 1) -> Scene:
+    """A scene of ``min_shapes..max_shapes`` shapes that do not overlap and stay inside
+    the image. Scenes of four or five shapes (``max_shapes`` up to ``MAX_SHAPES``; they
+    need ``image_size >= 48`` to fit) never hold more than three shapes of one kind or
+    one colour, so every count has a word."""
+    if not 1 <= min_shapes <= max_shapes <= MAX_SHAPES:
+        raise ValueError(f"expected 1 <= min_shapes <= max_shapes <= {MAX_SHAPES}, "
+                         f"got min_shapes={min_shapes}, max_shapes={max_shapes}")
+    if image_size < 16 or (max_shapes > 3 and image_size < 48):
+        raise ValueError(f"expected image_size >= 16 (>= 48 for more than three shapes), "
+                         f"got {image_size}")
+    n = int(rng.integers(min_shapes, max_shapes + 1))
+    while True:  # rejection sampling of the whole scene: three shapes fit easily
+        placed = [_random_shape(rng, image_size) for _ in range(n if n <= 3 else 0)]
+        for _ in range(500 if n > 3 else 0):  # four or five: one shape at a time, else
+            if len(placed) == n:                # this takes long (start over if stuck)
+                break
+            shape = _random_shape(rng, image_size)
+            kinds = Counter(s.shape for s in placed)[shape.shape]
+            colours = Counter(s.colour for s in placed)[shape.colour]
+            if kinds < 3 and colours < 3 and all(_apart(shape, s, image_size) for s in placed):
+                placed.append(shape)
+        if len(placed) == n and all(_apart(a, b, image_size)
+                                    for i, a in enumerate(placed) for b in placed[i + 1:]):
             return Scene(tuple(placed), image_size)
 
 
+def _random_shape(rng: np.random.Generator, image_size: int) -> Shape:
+    size = ("small", "large")[int(rng.integers(2))]
+    r = SIZES[size] * image_size
+    x, y = rng.uniform(r + 1, image_size - r - 1, size=2)
+    colour = tuple(COLOURS)[int(rng.integers(len(COLOURS)))]
+    jitter = rng.integers(-20, 21, size=3)
+    rgb = tuple(int(c) for c in np.clip(np.array(COLOURS[colour]) + jitter, 0, 255))
+    return Shape(SHAPES[int(rng.integers(len(SHAPES)))], colour, size, float(x), float(y), rgb)
+
+
 def _apart(a: Shape, b: Shape, image_size: int) -> bool:
+    # centres at least the two radii apart (a triangle's base corners reach 1.28 r, so two
+    # shapes can touch at a corner)
     reach = (a.radius_fraction + b.radius_fraction) * image_size + 1.5
     gap = MIN_GAP * image_size / 32
     # no overlap, and one axis clearly separates them (so a relation is always visible)
@@ -118,10 +139,11 @@ def _apart(a: Shape, b: Shape, image_size: int) -> bool:
             and max(abs(a.x - b.x), abs(a.y - b.y)) >= gap)
 
 
-def make_scenes(n: int, seed: int, image_size: int = 32, max_shapes: int = 3) -> list:
+def make_scenes(n: int, seed: int, image_size: int = 32, max_shapes: int = 3,
+                min_shapes: int = 1) -> list:
     """``n`` scenes drawn from a generator seeded with ``seed`` (the same seed, the same scenes)."""
     rng = np.random.default_rng(seed)
-    return [sample_scene(rng, image_size, max_shapes) for _ in range(n)]
+    return [sample_scene(rng, image_size, max_shapes, min_shapes) for _ in range(n)]
 
 
 def scenes_sha256(scenes: list) -> str:
