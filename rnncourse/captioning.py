@@ -42,7 +42,8 @@ from rnncourse.runtime import threads
 from rnncourse.training import LoopConfig, fit
 
 __all__ = ["SceneCNN", "Captioner", "AttentionCaptioner", "Caption", "greedy",
-           "beam_search", "caption_log_prob", "attention_coverage_penalty", "train_captioner", "scene_loop", "evaluate_captions",
+           "beam_search", "caption_log_prob", "attention_coverage_penalty", "train_captioner",
+           "scene_loop", "evaluate_captions",
            "add_training_arguments", "train_and_ship", "scenes_data", "TEST_SEED",
            "add_arguments", "run"]
 

@@ -208,8 +208,9 @@ def predict(model: VQAModel, scenes: list, batch_size: int = 512) -> dict:
     for start in range(0, len(rows), batch_size):
         part = scene_of[start:start + batch_size]
         first, last = part[0], part[-1] + 1  # questions come scene by scene
-        predicted.append(model(images[first:last], torch.from_numpy(padded[start:start + batch_size]).to(device),
-                               torch.from_numpy(part - first).to(device)).argmax(1).cpu().numpy())
+        words = torch.from_numpy(padded[start:start + batch_size]).to(device)
+        logits = model(images[first:last], words, torch.from_numpy(part - first).to(device))
+        predicted.append(logits.argmax(1).cpu().numpy())
     return dict(predicted=np.concatenate(predicted),
                 answers=np.array([sc.ANSWERS.index(a) for _, (_, a, _) in rows]),
                 types=np.array([t for _, (_, _, t) in rows]),
@@ -257,7 +258,8 @@ def add_arguments(parser) -> None:
     """``rnncourse vqa``: train a VQA model (or the baseline) and ship it."""
     parser.add_argument("--question-only", action="store_true", help="the baseline without image")
     parser.add_argument("--cnn-from", default=None,
-                        help="start from this shipped captioner's CNN, frozen (e.g. captioner_plain)")
+                        help="start from this shipped captioner's CNN, frozen "
+                             "(e.g. captioner_plain)")
     add_training_arguments(parser, lr=2e-3, steps=1200)
 
 
