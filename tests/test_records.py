@@ -78,7 +78,9 @@ def test_save_refuses_a_record_off_the_schema(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-SCENE_MODELS = ["captioner_plain", "captioner_attention", "vqa_image", "vqa_question_only"]
+SCENE_MODELS = ["captioner_plain", "captioner_plain_crowded", "captioner_attention_crowded",
+                "captioner_attention_crowded_unregularised", "vqa_image", "vqa_image_scratch",
+                "vqa_question_only"]
 
 
 def _scene_args(name):
@@ -87,16 +89,17 @@ def _scene_args(name):
 
 
 @functools.cache
-def _scenes_data(pool, seed, test_scenes, image_size):
+def _scenes_data(pool, seed, test_scenes, image_size, max_shapes, min_shapes):
     from rnncourse.captioning import scenes_data
 
-    return scenes_data(pool, seed, test_scenes, image_size)
+    return scenes_data(pool, seed, test_scenes, image_size, max_shapes, min_shapes)
 
 
 @pytest.mark.parametrize("name", SCENE_MODELS)
 def test_scene_records_hold_the_sha256_of_their_scenes(name):
     args = _scene_args(name)
-    assert _scenes_data(args.pool, args.seed, args.test_scenes, args.image_size) == \
+    assert _scenes_data(args.pool, args.seed, args.test_scenes, args.image_size, args.max_shapes,
+                        args.min_shapes) == \
         pretrained.record(name)["training"]["data"]
 
 
