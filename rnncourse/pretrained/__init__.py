@@ -13,8 +13,7 @@ model, as a model card):
      "metrics": {"test_exact_match_fraction": 0.97, ...},   # <split>_<what>_<unit>
      "history": {...}, "samples": [...]}         # optional
 
-``record(name)`` returns that dict (plus, for the notebooks written before the schema,
-a few old top-level names as aliases: ``LEGACY_ALIASES``).
+``record(name)`` returns that dict.
 """
 
 import dataclasses
@@ -29,7 +28,7 @@ from safetensors.torch import load_file, save_file
 from rnncourse._io import atomic_path, write_json
 from rnncourse.device import get_device
 
-__all__ = ["MODEL_DIR", "Record", "RecordError", "METRIC_UNITS", "LEGACY_ALIASES", "available",
+__all__ = ["MODEL_DIR", "Record", "RecordError", "METRIC_UNITS", "available",
            "record", "load", "save"]
 
 MODEL_DIR = Path(__file__).parent
@@ -40,19 +39,6 @@ METRIC_UNITS = ("nats_per_char", "nats_per_word", "nats_per_step", "nats_per_cap
 _METRIC = re.compile(r"^(train|val|test)_[a-z0-9_]+_(" + "|".join(METRIC_UNITS) + ")$")
 _TRAINING_KEYS = {"command": str, "seed": int, "steps": int, "hyperparameters": dict,
                   "data": dict, "device": str, "torch": str, "wall_time_s": (int, float)}
-
-# old top-level key -> where the schema keeps it (read by notebooks written before it)
-LEGACY_ALIASES = {
-    "command": ("training", "command"), "seed": ("training", "seed"),
-    "steps": ("training", "steps"), "steps_done": ("training", "steps"),
-    "hyperparameters": ("training", "hyperparameters"),
-    "wall_seconds": ("training", "wall_time_s"), "cpu_seconds": ("training", "cpu_time_s"),
-    "val_loss": ("metrics", "val_loss_nats_per_char"),
-    "test_exact_match": ("metrics", "test_exact_match_fraction"),
-    "validation_nll": ("metrics", "val_nll_nats_per_step"),
-    "final_train_loss": ("metrics", "train_final_loss_nats_per_word"),
-}
-
 
 class RecordError(ValueError):
     """A pretrained record that does not follow the schema."""
@@ -102,7 +88,7 @@ class Record:
 
     @classmethod
     def from_dict(cls, meta: dict) -> "Record":
-        unknown = set(meta) - {f.name for f in dataclasses.fields(cls)} - set(LEGACY_ALIASES)
+        unknown = set(meta) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise RecordError(f"unknown top-level keys {sorted(unknown)}")
         return cls(**{f.name: meta[f.name] for f in dataclasses.fields(cls) if f.name in meta})
@@ -111,25 +97,17 @@ class Record:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
 
-def _with_aliases(meta: dict) -> dict:
-    view = dict(meta)
-    for old, (section, key) in LEGACY_ALIASES.items():
-        if old not in view and key in meta.get(section, {}):
-            view[old] = meta[section][key]
-    return view
-
-
 def available() -> list[str]:
     """Names of the shipped models."""
     return sorted(p.stem for p in MODEL_DIR.glob("*.json"))
 
 
 def record(name: str) -> dict:
-    """The record of a shipped model, as a dict (the schema's keys, plus ``LEGACY_ALIASES``)."""
+    """The record of a shipped model, as a dict (the schema's keys)."""
     path = MODEL_DIR / f"{name}.json"
     if not path.exists():
         raise KeyError(f"no pretrained model {name!r}; available: {available()}")
-    return _with_aliases(json.loads(path.read_text(encoding="utf-8")))
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _builder(spec: str):
