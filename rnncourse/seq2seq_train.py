@@ -39,7 +39,7 @@ from rnncourse.seq2seq import Seq2Seq
 from rnncourse.training import LoopConfig, fit
 
 __all__ = ["VARIANTS", "TASKS", "heldout_pairs", "task_data", "train_seq2seq", "translate",
-           "accuracy", "accuracy_by_length", "add_arguments", "run"]
+           "exact_hits", "accuracy", "accuracy_by_length", "add_arguments", "run"]
 
 TASKS = ("dates", "numbers", "digits")
 
@@ -116,20 +116,25 @@ def translate(model: Seq2Seq, sources, batch_size: int = 500) -> list[str]:
             for out in model.greedy(list(sources[i:i + batch_size]))[0]]
 
 
+def exact_hits(model: Seq2Seq, pairs) -> list[int]:
+    """1 for each of ``pairs`` whose greedy translation equals the target exactly, else 0."""
+    outputs = translate(model, [s for s, _ in pairs])
+    return [int(o == t) for o, (_, t) in zip(outputs, pairs)]
+
+
 def accuracy(model: Seq2Seq, pairs) -> float:
     """Fraction of ``pairs`` whose greedy translation equals the target exactly."""
-    outputs = translate(model, [s for s, _ in pairs])
-    return sum(o == t for o, (_, t) in zip(outputs, pairs)) / len(pairs)
+    return sum(exact_hits(model, pairs)) / len(pairs)
 
 
 def accuracy_by_length(model: Seq2Seq, pairs, edges) -> dict:
     """Exact-match accuracy per source-length bin [edges[k], edges[k+1]): {bin: (acc, count)}."""
-    outputs = translate(model, [s for s, _ in pairs])
+    hits = exact_hits(model, pairs)
     result = {}
     for lo, hi in zip(edges[:-1], edges[1:]):
-        hits = [o == t for o, (s, t) in zip(outputs, pairs) if lo <= len(s) < hi]
-        if hits:
-            result[(lo, hi)] = (sum(hits) / len(hits), len(hits))
+        in_bin = [h for h, (s, _) in zip(hits, pairs) if lo <= len(s) < hi]
+        if in_bin:
+            result[(lo, hi)] = (sum(in_bin) / len(in_bin), len(in_bin))
     return result
 
 
@@ -222,8 +227,6 @@ def run(args) -> int:
     if args.save:
         pretrained.save(f"seq2seq_{args.task}_{args.variant}", model, record)
     if args.results:
-        test = heldout_pairs(args.task, args.seed)
-        outputs = translate(model, [s for s, _ in test])
         write_json(RESULTS_DIR / f"seq2seq_{args.task}_{args.variant}_seed{args.seed}.json", {
             "command": record["training"]["command"], "seed": args.seed,
             "steps": record["training"]["steps"],
@@ -231,5 +234,5 @@ def run(args) -> int:
             "parameters": sum(p.numel() for p in model.parameters()),
             "metrics": record["metrics"],
             "test": f"rnncourse.seq2seq_train.heldout_pairs({args.task!r}, {args.seed})",
-            "test_hits": [int(o == t) for o, (_, t) in zip(outputs, test)]})
+            "test_hits": exact_hits(model, heldout_pairs(args.task, args.seed))})
     return 0
