@@ -91,13 +91,74 @@ def test_answers_agree_with_the_scene():
                 word = question.split()[2]
                 n = sum(word in (x.shape + "s", x.colour) for x in s.shapes)
                 assert sc.NUMBERS[n] == answer, (s.describe(), question, answer)
-            else:
+            elif qtype == "spatial":
                 words = question.split()
                 a = next(x for x in s.shapes if x.shape == words[2])
                 b = next(x for x in s.shapes if x.shape == words[-2])
                 truth = {"left": a.x < b.x, "right": a.x > b.x,
                          "above": a.y < b.y, "below": a.y > b.y}[words[3]]
                 assert answer == ("yes" if truth else "no"), (s.describe(), question)
+            else:
+                assert qtype == "nearest", qtype
+                named = question.split()[-2]
+                assert question == f"what is nearest to the {named} ?"
+                assert answer == nearest_by_brute_force(s, named)[0][1], (s.describe(), question)
+
+
+def nearest_by_brute_force(scene, named):
+    """(distance, kind) of every other shape to the only ``named`` shape, nearest first."""
+    [a] = [x for x in scene.shapes if x.shape == named]
+    return sorted((((a.x - b.x) ** 2 + (a.y - b.y) ** 2) ** 0.5, b.shape)
+                  for b in scene.shapes if b is not a)
+
+
+def test_nearest_is_asked_exactly_when_no_other_kind_is_almost_as_near():
+    """Asked about every shape that is alone of its kind and has a neighbour, unless a shape
+    of a kind other than the nearest one's is less than MIN_GAP pixels farther."""
+    asked = skipped = 0
+    for scene in SCENES + sc.make_scenes(100, seed=3, image_size=48, max_shapes=5, min_shapes=3):
+        gap = sc.MIN_GAP * scene.image_size / 32
+        nearest = {q.split()[-2]: a for q, a, t in sc.questions(scene) if t == "nearest"}
+        kinds = Counter(x.shape for x in scene.shapes)
+        for named in (k for k, n in kinds.items() if n == 1 and len(scene.shapes) > 1):
+            ranked = nearest_by_brute_force(scene, named)
+            rivals = [d for d, kind in ranked if kind != ranked[0][1]]
+            clear = not rivals or rivals[0] >= ranked[0][0] + gap
+            assert (named in nearest) == clear, (scene.describe(), named)
+            asked += clear
+            skipped += not clear
+        assert set(nearest) <= {k for k, n in kinds.items() if n == 1}
+    assert asked > 200 and skipped > 20
+
+
+def test_nearest_answer_is_another_kind_present_in_the_scene():
+    seen = Counter()
+    for scene in SCENES:
+        for question, answer, qtype in sc.questions(scene):
+            if qtype == "nearest":
+                assert answer in sc.SHAPES and answer != question.split()[-2]
+                assert answer in {x.shape for x in scene.shapes}
+                seen[answer] += 1
+    assert set(seen) == set(sc.SHAPES)
+
+
+def test_nearest_is_not_asked_about_a_lone_shape_or_a_repeated_kind():
+    lone = sc.Scene((sc.Shape("circle", "red", "small", 10, 10),), 32)
+    pair = sc.Scene((sc.Shape("circle", "red", "small", 8, 8),
+                     sc.Shape("circle", "blue", "small", 24, 24)), 32)
+    assert not [q for q in sc.questions(lone) + sc.questions(pair) if q[2] == "nearest"]
+
+
+def test_nearest_margin_on_hand_placed_shapes():
+    """A square 10 px from the circle, a triangle 12 or 14 px away (MIN_GAP is 3 px)."""
+    def scene(triangle_x):
+        return sc.Scene((sc.Shape("circle", "red", "small", 6, 16),
+                         sc.Shape("square", "blue", "small", 16, 16),
+                         sc.Shape("triangle", "green", "small", triangle_x, 16)), 32)
+    close, clear = sc.questions(scene(18)), sc.questions(scene(20))
+    assert ("what is nearest to the circle ?", "square", "nearest") in clear
+    assert "what is nearest to the circle ?" not in [q for q, _, _ in close]
+    assert ("what is nearest to the triangle ?", "square", "nearest") in close
 
 
 def test_question_tokens_encode_a_question_of_each_scene_and_its_answer():

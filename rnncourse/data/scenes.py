@@ -12,7 +12,10 @@ and every answer can be checked exactly:
   training picks one at random, evaluation accepts any of them.
 - ``questions(scene)`` lists every question we can ask with its answer and type
   (``colour``: "what colour is the circle ?", ``count``: "how many squares are
-  there ?", ``spatial``: "is the triangle above the circle ?").
+  there ?", ``spatial``: "is the triangle above the circle ?", ``nearest``: "what is
+  nearest to the circle ?", answered with the kind of the other shape whose centre is
+  nearest, and asked only when no shape of another kind is almost as near: ``MIN_GAP``
+  pixels farther at least).
 
 Everything is seeded by a ``numpy.random.Generator``. Coordinates are in pixels,
 ``x`` to the right and ``y`` downwards (as in an image), so "above" means smaller y.
@@ -45,15 +48,16 @@ SIZES = {"small": 0.11, "large": 0.19}  # radius as a fraction of the image side
 BACKGROUND = (28, 28, 32)
 MIN_GAP = 3.0  # pixels (at 32x32) between centres along an axis before we call it left/above
 NUMBERS = ("zero", "one", "two", "three")
-QUESTION_TYPES = ("colour", "count", "spatial")
-ANSWERS = tuple(COLOURS) + NUMBERS + ("yes", "no")
+QUESTION_TYPES = ("colour", "count", "spatial", "nearest")
+ANSWERS = tuple(COLOURS) + NUMBERS + ("yes", "no") + SHAPES
 RELATIONS = {"left of": "right of", "right of": "left of", "above": "below", "below": "above"}
 
 PAD, START, END = "<PAD>", "<START>", "<END>"
 WORDS = (PAD, START, END, "a", "and", ",", "two", "three", "small", "large",
          *COLOURS, *SHAPES, *(s + "s" for s in SHAPES),
          "left", "right", "of", "above", "below",
-         "what", "colour", "is", "the", "how", "many", "are", "there", "shapes", "?")
+         "what", "colour", "is", "the", "how", "many", "are", "there", "shapes", "?",
+         "nearest", "to")
 VOCAB = Vocab(WORDS, specials=(PAD, START, END), unknown=None, bos=START, eos=END, sort=False,
               separator=" ")  # ids are positions in WORDS
 
@@ -250,7 +254,24 @@ def questions(scene: Scene) -> list:
                 for rel, truth in (("above", a.y < b.y), ("below", a.y > b.y)):
                     found.append((f"is the {a.shape} {rel} the {b.shape} ?",
                                   "yes" if truth else "no", "spatial"))
+    for a in unique:
+        kind = _nearest_kind(a, shapes, gap)
+        if kind is not None:
+            found.append((f"what is nearest to the {a.shape} ?", kind, "nearest"))
     return found
+
+
+def _nearest_kind(a: Shape, shapes: tuple, gap: float) -> str | None:
+    """The kind of the shape whose centre is nearest to ``a``'s, or None when there is no
+    other shape or a shape of another kind is less than ``gap`` pixels farther (too close
+    a call to see). Other shapes of the nearest one's kind may be as near: the answer is
+    the same."""
+    others = sorted((np.hypot(b.x - a.x, b.y - a.y), b.shape) for b in shapes if b is not a)
+    if not others:
+        return None
+    nearest, kind = others[0]
+    rivals = [d for d, k in others if k != kind]
+    return kind if not rivals or rivals[0] >= nearest + gap else None
 
 
 def sample_question(scene: Scene, rng: np.random.Generator) -> tuple:
