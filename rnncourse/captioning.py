@@ -26,6 +26,7 @@ Both models expose ``encode`` / ``init_state`` / ``step``, so ``greedy``,
 
 import argparse
 import time
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -42,12 +43,15 @@ from rnncourse.runtime import threads
 from rnncourse.training import LoopConfig, fit
 
 __all__ = ["SceneCNN", "Captioner", "AttentionCaptioner", "Caption", "greedy",
-           "beam_search", "caption_log_prob", "attention_coverage_penalty", "train_captioner",
-           "scene_loop", "evaluate_captions",
+           "beam_search", "caption_log_prob", "attention_coverage_penalty",
+           "train_captioner", "scene_loop", "evaluate_captions", "attention_grounding",
+           "crowded_report", "crowded_study", "CROWDED", "CROWDED_RESULTS",
            "add_training_arguments", "train_and_ship", "scenes_data", "TEST_SEED",
            "add_arguments", "run"]
 
 TEST_SEED = 10_000  # test scenes: make_scenes(n, TEST_SEED); training uses other seeds
+CROWDED = dict(image_size=48, max_shapes=5, min_shapes=3)  # the crowded scenes of notebook 11
+CROWDED_RESULTS = Path(__file__).parent / "results" / "captioner_crowded_seeds.json"
 _START, _END, _PAD = (sc.WORDS.index(w) for w in (sc.START, sc.END, sc.PAD))
 
 
@@ -259,14 +263,16 @@ def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: floa
                     seed: int = 0, scenes: list | None = None, pool: int = 6000,
                     log_every: int = 0, max_seconds: float | None = None,
                     attention_penalty: float = 0.0, max_shapes: int = 3,
-                    min_shapes: int = 1) -> list:
+                    min_shapes: int = 1, caption_order: str = "random") -> list:
     """Teacher forcing with cross-entropy, Adam with a one-cycle learning rate, gradients
     clipped to norm 1 (``rnncourse.training.fit``); returns the loss of every step.
 
     Batches come from ``scenes``, or from ``pool`` scenes made with ``seed`` (and
     ``min_shapes..max_shapes`` shapes each); images are rendered once, and every time a
-    scene is used a caption is drawn anew. ``attention_penalty`` is the weight lambda of
-    ``attention_coverage_penalty`` (models that return attention weights only).
+    scene is used a caption is drawn anew (``caption_order``: any valid caption, or the
+    one that names the shapes from left to right, ``scenes.CAPTION_ORDERS``).
+    ``attention_penalty`` is the weight lambda of ``attention_coverage_penalty`` (models
+    that return attention weights only).
     """
     rng = np.random.default_rng(seed)
     device = next(model.parameters()).device
@@ -276,7 +282,7 @@ def train_captioner(model: nn.Module, steps: int, batch_size: int = 64, lr: floa
 
     def next_loss(step):
         index = rng.permutation(len(scenes))[:batch_size]
-        words = sc.caption_tokens([scenes[i] for i in index], rng)
+        words = sc.caption_tokens([scenes[i] for i in index], rng, caption_order)
         return _loss(model, images[torch.from_numpy(index).to(device)],
                      torch.from_numpy(words).to(device), attention_penalty)
 
@@ -303,6 +309,95 @@ def evaluate_captions(model: nn.Module, scenes: list, beam_size: int = 1) -> dic
                 word_overlap_fraction=float(np.mean([sc.word_overlap(text, refs)
                                                      for text, refs in pairs])),
                 mean_log_prob_nats_per_caption=float(np.mean([c.log_prob for c in found])))
+
+
+def attention_grounding(scenes: list, found: list) -> dict:
+    """Does an attention captioner look at what it names? For every group a caption
+    names ("two blue squares": a colour word, then a shape word, present in the scene),
+    the share of the weight on that group's grid cells (a cell counts when any of its
+    pixels is inside a shape of the group) at the step that writes the colour word and at
+    the step that writes the shape word, and the share uniform attention would give it
+    (the group's fraction of the cells). Also, over every generated word: the largest
+    weight, and the entropy of the weights in nats (``log L`` when uniform). The shares are
+    nan when no caption names a group of its scene. ``found``: the captions (``Caption``, with attention) of ``scenes``, in order."""
+    share = {"colour_word": [], "shape_word": [], "uniform": []}
+    peaks, entropies = [], []
+    for scene, cap in zip(scenes, found):
+        alpha = cap.attention  # (T, L)
+        grid = int(round(np.sqrt(alpha.shape[1])))
+        cell = scene.image_size // grid
+        peaks.extend(alpha.max(axis=1))
+        entropies.extend(-(alpha * np.log(np.clip(alpha, 1e-12, None))).sum(axis=1))
+        words = cap.text.split()
+        for t in range(1, len(words)):
+            named = [s for s in scene.shapes
+                     if s.colour == words[t - 1] and words[t] in (s.shape, s.shape + "s")]
+            if not named:
+                continue  # not a shape word, or it names a group that is not there
+            mask = np.any([sc.shape_mask(s, scene.image_size) for s in named], axis=0)
+            cells = mask.reshape(grid, cell, grid, cell).any(axis=(1, 3)).flatten()
+            share["colour_word"].append(alpha[t - 1][cells].sum())
+            share["shape_word"].append(alpha[t][cells].sum())
+            share["uniform"].append(cells.mean())
+    return {**{k: float(np.mean(v)) if v else float("nan") for k, v in share.items()},
+            "largest_weight": float(np.mean(peaks)), "entropy_nats": float(np.mean(entropies))}
+
+
+def crowded_report(model: nn.Module, scenes: list) -> dict:
+    """What notebook 11 measures of a captioner on crowded ``scenes``: greedy exact match
+    and word overlap, both per number of shapes too, the cost in nats per word of each
+    scene's left-to-right caption (``scenes.reading_order_caption``), and for an attention
+    model ``attention_grounding``."""
+    device = next(model.parameters()).device
+    images = sc.render_batch(scenes)
+    found = greedy(model, images)
+    exact = np.array([c.text in sc.captions(s) for c, s in zip(found, scenes)])
+    overlap = np.array([sc.word_overlap(c.text, sc.captions(s)) for c, s in zip(found, scenes)])
+    shapes = np.array([len(s.shapes) for s in scenes])
+    reading = torch.from_numpy(sc.caption_tokens(scenes, np.random.default_rng(0),
+                                                 "left-to-right")).to(device)
+    with torch.no_grad():
+        log_p = caption_log_prob(model, torch.from_numpy(images).to(device), reading)
+    report = {"exact_match": float(exact.mean()), "word_overlap": float(overlap.mean()),
+              "by_shapes": {int(n): {"exact_match": float(exact[shapes == n].mean()),
+                                     "word_overlap": float(overlap[shapes == n].mean())}
+                            for n in sorted(set(shapes))},
+              "reading_order_nats_per_word": float(-log_p.sum() / (reading[:, 1:] != _PAD).sum())}
+    if found[0].attention is not None:
+        report["grounding"] = attention_grounding(scenes, found)
+    return report
+
+
+def crowded_study(seeds=(1, 2), steps: int = 3000, models=("plain", "attention"),
+                  test_scenes: int = 100, path=CROWDED_RESULTS) -> dict:
+    """Train the crowded captioners of notebook 11 again with other ``seeds`` (the recipe of
+    the shipped seed-0 models: ``rnncourse captioner --model MODEL --caption-order
+    left-to-right --steps 3000 --batch-size 32 --lr 0.003 --image-size 48 --max-shapes 5
+    --min-shapes 3 --pool 4000``), on one thread, and write ``crowded_report`` on the first
+    ``test_scenes`` unseen scenes to ``path`` after every run."""
+    from rnncourse._io import write_json
+
+    made_by = (f"rnncourse.captioning.crowded_study(seeds={tuple(seeds)}, steps={steps}, "
+               f"models={tuple(models)}, test_scenes={test_scenes})")
+    test = sc.make_scenes(test_scenes, TEST_SEED, **CROWDED)
+    result = {"made_by": made_by, "runs": []}
+    with threads(1):
+        for seed in seeds:
+            for kind in models:
+                torch.manual_seed(seed)
+                model = (Captioner if kind == "plain" else AttentionCaptioner)(
+                    image_size=CROWDED["image_size"])
+                start = time.process_time()
+                losses = train_captioner(model, steps, 32, 3e-3, seed, pool=4000,
+                                         caption_order="left-to-right",
+                                         max_shapes=CROWDED["max_shapes"],
+                                         min_shapes=CROWDED["min_shapes"])
+                model.eval()
+                result["runs"].append({"model": kind, "seed": seed, "steps": len(losses),
+                                       "cpu_seconds": round(time.process_time() - start, 1),
+                                       **crowded_report(model, test)})
+                write_json(path, result)
+    return result
 
 
 def add_training_arguments(parser: argparse.ArgumentParser, lr: float, steps: int = 3000,
@@ -387,6 +482,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--attention-penalty", type=non_negative_float, default=0.0,
                         help="lambda of show, attend and tell's doubly stochastic regulariser "
                              "(attention model only)")
+    parser.add_argument("--caption-order", choices=sc.CAPTION_ORDERS, default="random",
+                        help="which valid caption trains: any, drawn anew each time, or the one "
+                             "that names the shapes from left to right")
     add_training_arguments(parser, lr=3e-3)
 
 
@@ -412,7 +510,8 @@ def run(args) -> int:
                                                  max_seconds=60 * args.max_minutes,
                                                  attention_penalty=args.attention_penalty,
                                                  max_shapes=args.max_shapes,
-                                                 min_shapes=args.min_shapes),
+                                                 min_shapes=args.min_shapes,
+                                                 caption_order=args.caption_order),
                    evaluate, args.name or f"captioner_{args.model}",
                    "_with_penalty" if args.attention_penalty else "")
     return 0

@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnncourse.captioning import (AttentionCaptioner, Captioner, SceneCNN, beam_search,
-                                  caption_log_prob, evaluate_captions, greedy, train_captioner)
+from rnncourse.captioning import (AttentionCaptioner, Caption, Captioner, SceneCNN,
+                                  attention_coverage_penalty, attention_grounding,
+                                  beam_search, caption_log_prob, crowded_report,
+                                  evaluate_captions, greedy, train_captioner)
 from rnncourse.data import scenes as sc
 
 SCENES = sc.make_scenes(8, seed=3)
@@ -141,6 +143,97 @@ def test_tiny_captioner_overfits_a_handful_of_scenes():
     torch.manual_seed(0)
     scenes = sc.make_scenes(6, seed=11, max_shapes=2)
     m = Captioner(embed_dim=16, features=32, hidden_size=64, channels=16)
-    losses = train_captioner(m, steps=150, batch_size=6, lr=1e-2, seed=0, scenes=scenes)
+    losses = train_captioner(m, steps=300, batch_size=6, lr=1e-2, seed=0, scenes=scenes)
     assert losses[-1] < 0.2 * losses[0]
     assert evaluate_captions(m, scenes)["exact_match_fraction"] == 1.0
+
+
+@pytest.mark.parametrize("T, L", [(3, 9), (5, 36), (19, 144)])
+def test_coverage_penalty_prefers_uniform_maps_when_words_are_fewer_than_cells(T, L):
+    """With T < L words, total attention T cannot give every cell one unit; the penalty
+    sum_l (1 - c_l)^2 at fixed sum_l c_l = T is smallest when every c_l = T / L: it never
+    asks for crisp maps (each word on its own cell scores worse than uniform maps)."""
+    words = torch.tensor([[1] + [5] * (T - 1) + [2]])  # T real targets
+    uniform = torch.full((1, T, L), 1 / L)
+    crisp = torch.eye(L)[:T][None]  # word t looks only at cell t: crisp, and every cell at most once
+    assert float(attention_coverage_penalty(uniform, words)) == pytest.approx(L * (1 - T / L) ** 2)
+    assert float(attention_coverage_penalty(uniform, words)) < float(
+        attention_coverage_penalty(crisp, words))
+
+
+def _scene_caption(text, alpha):
+    return Caption(text, [], 0.0, np.asarray(alpha, dtype=np.float64))
+
+
+def test_grounding_measures_the_weight_on_the_named_group():
+    """One 16x16 scene, a 4x4 grid of 4-pixel cells: a red square at the top left."""
+    square = sc.Shape("square", "red", "small", 6.0, 6.0)
+    circle = sc.Shape("circle", "blue", "small", 12.0, 12.0)
+    scene = sc.Scene((square, circle), 16)
+    cells = sc.shape_mask(square, 16).reshape(4, 4, 4, 4).any(axis=(1, 3)).flatten()
+    on = np.where(cells, 1.0 / cells.sum(), 0.0)  # all the weight on the square's cells
+    off = np.where(cells, 0.0, 1.0 / (~cells).sum())  # none of it
+    uniform = np.full(16, 1 / 16)
+    # "a red square" : "red" is written looking at the square, "square" looking elsewhere
+    found = [_scene_caption("a red square", [uniform, on, off, uniform])]
+    g = attention_grounding([scene], found)
+    assert g["colour_word"] == pytest.approx(1.0)
+    assert g["shape_word"] == pytest.approx(0.0)
+    assert g["uniform"] == pytest.approx(cells.mean())
+    assert g["largest_weight"] == pytest.approx(np.mean([1 / 16, on.max(), off.max(), 1 / 16]))
+    assert g["entropy_nats"] == pytest.approx(np.mean([np.log(16), np.log(cells.sum()),
+                                                       np.log((~cells).sum()), np.log(16)]))
+
+
+def test_grounding_skips_groups_that_are_not_in_the_scene():
+    scene = sc.Scene((sc.Shape("square", "red", "small", 6.0, 6.0),), 16)
+    uniform = np.full(16, 1 / 16)
+    named = attention_grounding([scene], [_scene_caption("a red square", [uniform] * 4)])
+    wrong = attention_grounding([scene] * 2, [_scene_caption("a red square", [uniform] * 4),
+                                              _scene_caption("a green circle", [uniform] * 4)])
+    cells = sc.shape_mask(scene.shapes[0], 16).reshape(4, 4, 4, 4).any(axis=(1, 3))
+    assert named["colour_word"] == wrong["colour_word"] == pytest.approx(cells.mean())
+    assert named["largest_weight"] == wrong["largest_weight"] == pytest.approx(1 / 16)
+
+
+@pytest.mark.parametrize("seed, size, most, least", [(0, 32, 3, 1), (1, 48, 5, 3), (2, 48, 5, 4)])
+def test_reading_order_caption_is_valid_and_names_groups_left_to_right(seed, size, most, least):
+    for scene in sc.make_scenes(40, seed, size, most, least):
+        caption = sc.reading_order_caption(scene)
+        assert caption in sc.captions(scene)
+        assert sc.sample_caption(scene, np.random.default_rng(0), "left-to-right") == caption
+        named = []  # each group's leftmost x, in the order the caption names them
+        for part in caption.replace(" and ", " , ").split(" , "):
+            words = part.split()[:3]  # "a red circle ..." or "two blue squares"
+            named.append(min(s.x for s in scene.shapes
+                             if s.colour == words[1] and words[2] in (s.shape, s.shape + "s")))
+        assert named == sorted(named)
+
+
+def test_reading_order_of_two_different_shapes_starts_with_the_left_one():
+    left = sc.Shape("circle", "red", "small", 5.0, 20.0)
+    right = sc.Shape("square", "blue", "small", 25.0, 8.0)
+    for shapes in [(left, right), (right, left)]:
+        assert sc.reading_order_caption(sc.Scene(shapes, 32)) == "a red circle left of a blue square"
+
+
+def test_an_unknown_caption_order_is_refused():
+    with pytest.raises(ValueError, match="expected a caption order in"):
+        sc.caption_tokens(SCENES, np.random.default_rng(0), "right-to-left")
+
+
+def test_crowded_report_costs_the_reading_order_caption():
+    scenes = sc.make_scenes(6, seed=4, image_size=48, max_shapes=5, min_shapes=3)
+    m = model(AttentionCaptioner, image_size=48, embed_dim=8, attention=8, hidden_size=16,
+              channels=4)
+    report = crowded_report(m, scenes)
+    words = torch.tensor(sc._pad([sc.encode(sc.reading_order_caption(s), True, True)
+                                  for s in scenes]))
+    with torch.no_grad():
+        logits, _ = m(torch.from_numpy(sc.render_batch(scenes)), words[:, :-1])
+    want = torch.nn.functional.cross_entropy(logits.flatten(0, 1), words[:, 1:].flatten(),
+                                             ignore_index=0)
+    assert report["reading_order_nats_per_word"] == pytest.approx(float(want), rel=1e-5)
+    assert set(report["by_shapes"]) <= {3, 4, 5} and "grounding" in report
+    assert "grounding" not in crowded_report(model(Captioner, image_size=48, features=8,
+                                                   hidden_size=16, channels=4), scenes)

@@ -9,13 +9,15 @@ and every answer can be checked exactly:
 
 - ``captions(scene)`` lists *all* valid captions ("a red circle left of a blue
   square", "a blue square right of a red circle", "two green triangles", ...);
-  training picks one at random, evaluation accepts any of them.
+  training picks one at random, or always the one that names the shapes from left to
+  right (``reading_order_caption``; ``CAPTION_ORDERS``), evaluation accepts any of them.
 - ``questions(scene)`` lists every question we can ask with its answer and type
   (``colour``: "what colour is the circle ?", ``count``: "how many squares are
   there ?", ``spatial``: "is the triangle above the circle ?", ``nearest``: "what is
   nearest to the circle ?", answered with the kind of the other shape whose centre is
-  nearest, and asked only when no shape of another kind is almost as near: ``MIN_GAP``
-  pixels farther at least).
+  nearest, and asked only when the distance decides it: the other shapes are of two
+  kinds or more, and those of another kind than the nearest are ``MIN_GAP`` pixels
+  farther at least).
 
 Everything is seeded by a ``numpy.random.Generator``. Coordinates are in pixels,
 ``x`` to the right and ``y`` downwards (as in an image), so "above" means smaller y.
@@ -35,7 +37,8 @@ __all__ = [
     "COLOURS", "SHAPES", "SIZES", "MAX_SHAPES", "QUESTION_TYPES", "ANSWERS", "WORDS",
     "PAD", "START", "END", "Shape", "Scene",
     "sample_scene", "make_scenes", "scenes_sha256", "shape_mask", "render", "render_batch",
-    "captions", "sample_caption", "questions", "sample_question",
+    "captions", "reading_order_caption", "CAPTION_ORDERS", "sample_caption", "questions",
+    "sample_question",
     "VOCAB", "encode", "decode", "word_overlap",
     "caption_tokens", "question_tokens",
 ]
@@ -226,8 +229,31 @@ def captions(scene: Scene) -> list:
     return sorted(found)
 
 
-def sample_caption(scene: Scene, rng: np.random.Generator) -> str:
-    """One of the valid captions, chosen uniformly."""
+def reading_order_caption(scene: Scene) -> str:
+    """The valid caption that names the shapes from left to right: groups in the order
+    of their leftmost shape ("a red circle , two blue squares and a green triangle"); two
+    different shapes as "<the left one> <relation> <the other>"; one shape without its size."""
+    shapes = sorted(scene.shapes, key=lambda s: s.x)
+    if len(shapes) == 1:
+        return shapes[0].phrase()
+    groups = Counter((s.colour, s.shape) for s in shapes)  # insertion order: left to right
+    if len(shapes) == 2 and len(groups) == 2:
+        a, b = shapes
+        return f"{a.phrase()} {_relation(a, b)} {b.phrase()}"
+    parts = [_group_phrase(c, s, k) for (c, s), k in groups.items()]
+    return parts[0] if len(parts) == 1 else " , ".join(parts[:-1]) + " and " + parts[-1]
+
+
+CAPTION_ORDERS = ("random", "left-to-right")
+
+
+def sample_caption(scene: Scene, rng: np.random.Generator, order: str = "random") -> str:
+    """One of the valid captions: chosen uniformly (``order="random"``), or the one that
+    names the shapes from left to right (``"left-to-right"``, ``reading_order_caption``)."""
+    if order == "left-to-right":
+        return reading_order_caption(scene)
+    if order != "random":
+        raise ValueError(f"expected a caption order in {CAPTION_ORDERS}, got {order!r}")
     options = captions(scene)
     return options[int(rng.integers(len(options)))]
 
@@ -262,16 +288,17 @@ def questions(scene: Scene) -> list:
 
 
 def _nearest_kind(a: Shape, shapes: tuple, gap: float) -> str | None:
-    """The kind of the shape whose centre is nearest to ``a``'s, or None when there is no
-    other shape or a shape of another kind is less than ``gap`` pixels farther (too close
-    a call to see). Other shapes of the nearest one's kind may be as near: the answer is
-    the same."""
+    """The kind of the shape whose centre is nearest to ``a``'s, or None unless the other
+    shapes are of two kinds or more (else the answer is simply the kind that is there, no
+    distance needed) and every shape of another kind than the nearest one's is ``gap``
+    pixels farther at least (else it is too close a call to see). Other shapes of the
+    nearest one's kind may be as near: the answer is the same."""
     others = sorted((np.hypot(b.x - a.x, b.y - a.y), b.shape) for b in shapes if b is not a)
-    if not others:
+    if len({k for _, k in others}) < 2:
         return None
     nearest, kind = others[0]
     rivals = [d for d, k in others if k != kind]
-    return kind if not rivals or rivals[0] >= nearest + gap else None
+    return kind if rivals[0] >= nearest + gap else None
 
 
 def sample_question(scene: Scene, rng: np.random.Generator) -> tuple:
@@ -315,10 +342,11 @@ def _pad(rows: list) -> np.ndarray:
     return out
 
 
-def caption_tokens(scenes: list, rng: np.random.Generator) -> np.ndarray:
-    """One caption drawn per scene, as word ids ``(N, T)``: ``<START> words <END> <PAD>...``
-    (render the images with ``render_batch``, once: captions change, images do not)."""
-    return _pad([encode(sample_caption(s, rng), start=True, end=True) for s in scenes])
+def caption_tokens(scenes: list, rng: np.random.Generator, order: str = "random") -> np.ndarray:
+    """One caption drawn per scene (``sample_caption``), as word ids ``(N, T)``: ``<START>
+    words <END> <PAD>...`` (render the images with ``render_batch``, once: captions change,
+    images do not)."""
+    return _pad([encode(sample_caption(s, rng, order), start=True, end=True) for s in scenes])
 
 
 def question_tokens(scenes: list, rng: np.random.Generator) -> tuple:
