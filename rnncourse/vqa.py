@@ -2,7 +2,8 @@
 
 As in the VQA slides of [003] (Agrawal et al., "VQA: Visual Question Answering",
 ICCV 2015): an LSTM reads the question, a CNN looks at the image, and a classifier
-picks the answer from a fixed list (``scenes.ANSWERS``: colours, numbers, yes/no).
+picks the answer from a fixed list (``scenes.ANSWERS``: colours, numbers, yes/no,
+shape kinds).
 The baseline reads the question only: the gap between the two, per question type,
 shows how much the model actually looks at the image (a question-only model can still
 guess "what colour" at chance and "how many" from the prior).
@@ -33,14 +34,17 @@ _PAD = sc.WORDS.index(sc.PAD)
 
 
 class VQAModel(nn.Module):
-    """Question LSTM + image CNN, every word grounded in the image, a bilinear comparison.
+    """Question LSTM + image CNN, every word grounded in the image, a bilinear comparison,
+    and how far each shape kind is from the shape the question names.
 
     1. An LSTM reads the question: states ``h_t``, last state ``q`` ``(N, H)``.
     2. Every word looks for itself in the CNN grid ``a_1..a_L`` (a glimpse per word):
-       ``alpha_tl = softmax_l(s * (W_q e_t) . (W_k a_l))``, ``e_t`` the word's embedding
-       and ``s`` a learned sharpness; the glimpse returns what it saw, ``z_t = sum_l
-       alpha_tl a_l``, and *where*, ``p_t = sum_l alpha_tl (x_l, y_l)``. "circle" finds the
-       circle whatever the question around it.
+       ``alpha_tl = softmax_l(s * (W_q e_t) . k_l)``, ``e_t`` the word's embedding, ``s`` a
+       learned sharpness and ``k_l = W_k relu(conv(a)_l)`` the cell's key, from a trainable
+       3x3 convolution over the grid (which kind covers a cell shows in the cell and its
+       neighbours, not in the cell's features alone); the glimpse returns what it saw,
+       ``z_t = sum_l alpha_tl a_l``, and *where*, ``p_t = sum_l alpha_tl (x_l, y_l)``.
+       "circle" finds the circle whatever the question around it.
     3. Signed word weights ``g_mt = tanh(u_m . [e_t, h_t])`` (m = 1..M, from what the word
        is and where it stands in the question) combine the positions, ``Delta_m = sum_t
        g_mt p_t``: +1 on "circle" and -1 on "square" gives ``p_circle - p_square``.
@@ -48,8 +52,16 @@ class VQAModel(nn.Module):
        the question (``"left of"`` should give about (-1, 0)): "is A left of B ?" is one
        product away from the positions. (Without it the answer is an XOR of the relation
        word and the sign of ``x_A - x_B``, which an MLP learns slowly.)
-    5. An MLP classifies ``[q, v, z, r]``: ``v`` a linear map of the whole grid, ``z =
-       sum_t sigmoid(c . [e_t, h_t]) z_t`` what the question's words saw.
+    5. Nearest: each shape kind ``k`` looks for itself as its word would (the glimpse of
+       ``e_k``), at ``p_k``, found with strength ``m_k = logsumexp_l s (W_q e_k) . k_l``.
+       The question names a kind, the one whose word matches a word of the question,
+       ``gamma = softmax_k(s_m max_t cos(e_t, e_k))`` (``s_m`` learned); its position is the
+       anchor ``P = sum_k gamma_k p_k``, and ``d_k = |p_k - P|^2`` each kind's squared
+       distance to it. A soft choice of the nearest other kind, ``near = softmax_k(log(1 -
+       gamma_k) - lambda d_k)`` (``lambda`` learned): "what is nearest to the circle ?"
+       is answered by ``near``.
+    6. An MLP classifies ``[q, v, z, r, m, near]``: ``v`` a linear map of the whole grid,
+       ``z = sum_t sigmoid(c . [e_t, h_t]) z_t`` what the question's words saw.
 
     ``use_image=False`` is the question-only baseline: the classifier sees ``q`` alone.
     Shapes: images ``(B, 3, S, S)``, questions ``(N, T)`` word ids padded with ``<PAD>``,
@@ -77,11 +89,16 @@ class VQAModel(nn.Module):
             self.signs = nn.Linear(embed_dim + hidden_size, directions)  # u_1..u_M
             self.seen = nn.Linear(embed_dim + hidden_size, 1)  # c
             self.W_d = nn.Linear(hidden_size, directions * 2)
+            self.local = nn.Conv2d(channels, channels, 3, padding=1)
+            self.register_buffer("kinds", torch.tensor([sc.WORDS.index(k) for k in sc.SHAPES]),
+                                 persistent=False)  # (K,): the words "circle", "square", ...
+            self.log_match = nn.Parameter(torch.tensor(math.log(10.0)))
+            self.log_reach = nn.Parameter(torch.tensor(math.log(10.0)))  # log lambda
             ramp = torch.linspace(-1, 1, grid)
             ys, xs = torch.meshgrid(ramp, ramp, indexing="ij")
             self.register_buffer("cells", torch.stack([xs, ys], dim=2).reshape(-1, 2),
                                  persistent=False)  # (L, 2): each cell's (x, y)
-            width += features + channels + directions
+            width += features + channels + directions + 2 * len(sc.SHAPES)
         self.classifier = nn.Sequential(nn.Linear(width, 256), nn.ReLU(),
                                         nn.Linear(256, len(sc.ANSWERS)))
 
@@ -100,15 +117,17 @@ class VQAModel(nn.Module):
         and position ``p`` ``(N, T, 2)`` (x, y in [-1, 1]), signed word weights ``g``
         ``(N, M, T)`` (0 on ``<PAD>``), combined positions ``Delta`` ``(N, M, 2)``, the
         question's directions ``D`` ``(N, M, 2)``, the comparison ``r`` ``(N, M)``, what
-        the words saw ``z`` ``(N, C)``, ``v`` ``(N, F)`` and ``q`` ``(N, H)``."""
+        the words saw ``z`` ``(N, C)``, the nearest step's values (``nearest``), ``v``
+        ``(N, F)`` and ``q`` ``(N, H)``."""
         e, out, q, real = self.read_question(questions)
         if scene_of is None:
             scene_of = torch.arange(len(questions), device=questions.device)
         features = self.cnn(images)  # (B, C, G, G)
         v = torch.relu(self.to_v(features.flatten(1)))[scene_of]  # (N, F)
         grid = features.flatten(2).transpose(1, 2)[scene_of]  # (N, L, C)
-        scores = self.W_q(e) @ self.W_k(grid).transpose(1, 2)  # (N, T, L)
-        alpha = torch.softmax(self.log_sharpness.exp() * scores, dim=2)
+        keys = self.cell_keys(features)[scene_of]  # (N, L, A)
+        scores = self.log_sharpness.exp() * self.W_q(e) @ keys.transpose(1, 2)
+        alpha = torch.softmax(scores, dim=2)  # (N, T, L)
         p, z_t = alpha @ self.cells, alpha @ grid  # (N, T, 2), (N, T, C)
         words = torch.cat([e, out], dim=2)  # what each word is, and where it stands
         mask = real[:, None].to(e.dtype)  # (N, 1, T)
@@ -117,14 +136,40 @@ class VQAModel(nn.Module):
         D = self.W_d(q).unflatten(1, (-1, 2))  # (N, M, 2)
         z = ((torch.sigmoid(self.seen(words)).transpose(1, 2) * mask) @ z_t)[:, 0]  # (N, C)
         return dict(alpha=alpha, p=p, g=g, Delta=Delta, D=D, r=(D * Delta).sum(dim=2), z=z,
-                    v=v, q=q)
+                    nearest=self.nearest(e, real, keys), v=v, q=q)
+
+    def cell_keys(self, features: torch.Tensor) -> torch.Tensor:
+        """Each cell's key ``k_l = W_k relu(conv(a)_l)`` ``(B, L, A)`` from the CNN grid
+        ``(B, C, G, G)``."""
+        return self.W_k(torch.relu(self.local(features)).flatten(2).transpose(1, 2))
+
+    def nearest(self, e: torch.Tensor, real: torch.Tensor, keys: torch.Tensor) -> dict:
+        """Step 5 from the question's embeddings ``e`` ``(N, T, E)``, its real-word mask
+        ``(N, T)`` and the cells' keys ``(N, L, A)``: each kind's glimpse ``alpha_k`` ``(N,
+        K, L)``, position ``p_k`` ``(N, K, 2)`` and strength ``m`` ``(N, K)``, the named
+        kind ``gamma`` ``(N, K)``, the anchor ``P`` ``(N, 2)``, the squared distances ``d``
+        ``(N, K)`` and ``near`` ``(N, K)``, over ``scenes.SHAPES``."""
+        e_k = self.embed(self.kinds)  # (K, E)
+        scores = self.log_sharpness.exp() * self.W_q(e_k) @ keys.transpose(1, 2)  # (N, K, L)
+        alpha_k = torch.softmax(scores, dim=2)
+        p_k = alpha_k @ self.cells  # (N, K, 2)
+        cosine = F.normalize(e, dim=2) @ F.normalize(e_k, dim=1).T  # (N, T, K)
+        match = cosine.masked_fill(~real[:, :, None], -1.0).amax(dim=1)  # (N, K)
+        gamma = torch.softmax(self.log_match.exp() * match, dim=1)
+        P = (gamma[:, :, None] * p_k).sum(dim=1)  # (N, 2)
+        d = ((p_k - P[:, None]) ** 2).sum(dim=2)  # (N, K)
+        not_named = torch.log1p(-gamma.clamp(max=1 - 1e-6))  # log(1 - gamma_k)
+        near = torch.softmax(not_named - self.log_reach.exp() * d, dim=1)
+        return dict(alpha_k=alpha_k, p_k=p_k, m=torch.logsumexp(scores, dim=2), gamma=gamma,
+                    P=P, d=d, near=near)
 
     def forward(self, images: torch.Tensor, questions: torch.Tensor,
                 scene_of: torch.Tensor | None = None) -> torch.Tensor:
         if not self.config["use_image"]:
             return self.classifier(self.read_question(questions)[2])
         g = self.glimpses(images, questions, scene_of)
-        return self.classifier(torch.cat([g["q"], g["v"], g["z"], g["r"]], dim=1))
+        n = g["nearest"]
+        return self.classifier(torch.cat([g["q"], g["v"], g["z"], g["r"], n["m"], n["near"]], dim=1))
 
 
 @torch.no_grad()
@@ -158,7 +203,10 @@ def train_vqa(model: VQAModel, steps: int, batch_size: int = 32, lr: float = 2e-
 
     Each step takes ``batch_size`` scenes and asks *every* question about them (about 11
     a scene, ``scenes.questions``): the CNN runs once per scene, and every question type
-    is in every batch. ``cnn_from``: the name of a shipped captioner whose CNN the model
+    is in every batch. Each type weighs the same in the loss (the mean over types of the
+    mean loss of each): there are about fifty count questions to one nearest question, and
+    a plain mean would leave nearest, asked only about scenes of three kinds, to the last
+    few percent of the loss. ``cnn_from``: the name of a shipped captioner whose CNN the model
     starts from and keeps frozen (transfer learning, as VQA models reuse an image
     classifier's CNN): captions name every shape, so that CNN already tells circles from
     squares, which the answers alone teach slowly.
@@ -174,18 +222,24 @@ def train_vqa(model: VQAModel, steps: int, batch_size: int = 32, lr: float = 2e-
         model.cnn.requires_grad_(False)
     scenes = sc.make_scenes(pool, seed, model.config["image_size"])
     images = torch.from_numpy(sc.render_batch(scenes)).to(device) if use_image else None
-    asked = [[(sc.encode(q), sc.ANSWERS.index(a)) for q, a, _ in sc.questions(s)] for s in scenes]
+    asked = [[(sc.encode(q), sc.ANSWERS.index(a), sc.QUESTION_TYPES.index(t))
+              for q, a, t in sc.questions(s)] for s in scenes]
 
     def next_loss(step):
         index = rng.permutation(pool)[:batch_size]
-        rows = [(k, words, ans) for k, i in enumerate(index) for words, ans in asked[i]]
-        words = np.full((len(rows), max(len(w) for _, w, _ in rows)), _PAD, dtype=np.int64)
-        for n, (_, w, _) in enumerate(rows):
+        rows = [(k, *question) for k, i in enumerate(index) for question in asked[i]]
+        words = np.full((len(rows), max(len(w) for _, w, _, _ in rows)), _PAD, dtype=np.int64)
+        for n, (_, w, _, _) in enumerate(rows):
             words[n, :len(w)] = w
-        scene_of = torch.tensor([k for k, _, _ in rows], device=device)
+        scene_of = torch.tensor([k for k, _, _, _ in rows], device=device)
         batch = images[torch.from_numpy(index).to(device)] if use_image else None
         logits = model(batch, torch.from_numpy(words).to(device), scene_of)
-        return F.cross_entropy(logits, torch.tensor([a for _, _, a in rows], device=device))
+        losses = F.cross_entropy(logits, torch.tensor([a for _, _, a, _ in rows], device=device),
+                                 reduction="none")
+        types = torch.tensor([t for _, _, _, t in rows], device=device)
+        per_type = torch.zeros(len(sc.QUESTION_TYPES), device=device).index_add_(0, types, losses)
+        asked_n = torch.bincount(types, minlength=len(sc.QUESTION_TYPES))
+        return (per_type[asked_n > 0] / asked_n[asked_n > 0]).mean()  # each type weighs the same
 
     return fit(model, next_loss, scene_loop(steps, lr, None, log_every, max_seconds))
 

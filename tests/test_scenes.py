@@ -112,9 +112,10 @@ def nearest_by_brute_force(scene, named):
                   for b in scene.shapes if b is not a)
 
 
-def test_nearest_is_asked_exactly_when_no_other_kind_is_almost_as_near():
-    """Asked about every shape that is alone of its kind and has a neighbour, unless a shape
-    of a kind other than the nearest one's is less than MIN_GAP pixels farther."""
+def test_nearest_is_asked_exactly_when_distance_decides_it():
+    """Asked about every shape that is alone of its kind when the other shapes are of two
+    kinds or more, unless a shape of another kind than the nearest one's is less than
+    MIN_GAP pixels farther."""
     asked = skipped = 0
     for scene in SCENES + sc.make_scenes(100, seed=3, image_size=48, max_shapes=5, min_shapes=3):
         gap = sc.MIN_GAP * scene.image_size / 32
@@ -123,12 +124,12 @@ def test_nearest_is_asked_exactly_when_no_other_kind_is_almost_as_near():
         for named in (k for k, n in kinds.items() if n == 1 and len(scene.shapes) > 1):
             ranked = nearest_by_brute_force(scene, named)
             rivals = [d for d, kind in ranked if kind != ranked[0][1]]
-            clear = not rivals or rivals[0] >= ranked[0][0] + gap
+            clear = bool(rivals) and rivals[0] >= ranked[0][0] + gap
             assert (named in nearest) == clear, (scene.describe(), named)
             asked += clear
             skipped += not clear
         assert set(nearest) <= {k for k, n in kinds.items() if n == 1}
-    assert asked > 200 and skipped > 20
+    assert asked > 50 and skipped > 20
 
 
 def test_nearest_answer_is_another_kind_present_in_the_scene():
@@ -142,11 +143,16 @@ def test_nearest_answer_is_another_kind_present_in_the_scene():
     assert set(seen) == set(sc.SHAPES)
 
 
-def test_nearest_is_not_asked_about_a_lone_shape_or_a_repeated_kind():
-    lone = sc.Scene((sc.Shape("circle", "red", "small", 10, 10),), 32)
-    pair = sc.Scene((sc.Shape("circle", "red", "small", 8, 8),
-                     sc.Shape("circle", "blue", "small", 24, 24)), 32)
-    assert not [q for q in sc.questions(lone) + sc.questions(pair) if q[2] == "nearest"]
+def test_nearest_is_not_asked_when_one_kind_is_all_there_is_to_see():
+    """Not about a lone shape or a repeated kind, nor when the other shapes are all of one
+    kind (the answer would be that kind, whatever the distances)."""
+    def scene(*kinds):
+        return sc.Scene(tuple(sc.Shape(k, "red", "small", 6 + 10 * i, 6 + 10 * i)
+                              for i, k in enumerate(kinds)), 32)
+    for kinds in [("circle",), ("circle", "circle"), ("circle", "square"),
+                  ("circle", "square", "square"), ("square", "circle", "square")]:
+        assert not [q for q in sc.questions(scene(*kinds)) if q[2] == "nearest"], kinds
+    assert [q for q in sc.questions(scene("circle", "square", "triangle")) if q[2] == "nearest"]
 
 
 def test_nearest_margin_on_hand_placed_shapes():
