@@ -245,11 +245,13 @@ def train_vqa(model: VQAModel, steps: int, batch_size: int = 32, lr: float = 2e-
 
 
 @torch.no_grad()
-def predict(model: VQAModel, scenes: list, batch_size: int = 512) -> dict:
+def predict(model: VQAModel, scenes: list, batch_size: int = 512, types=None) -> dict:
     """The model's answer to every question about ``scenes`` (each image through the CNN
-    once): ``predicted`` and ``answers`` (ids into ``scenes.ANSWERS``), ``types`` and
-    ``questions`` (strings), ``scene_of`` (the scene of each question), all length N."""
-    rows = [(i, q) for i, s in enumerate(scenes) for q in sc.questions(s)]
+    once), or only to those of ``types`` (e.g. ``("nearest",)``): ``predicted`` and
+    ``answers`` (ids into ``scenes.ANSWERS``), ``types`` and ``questions`` (strings),
+    ``scene_of`` (the scene of each question), all length N."""
+    rows = [(i, q) for i, s in enumerate(scenes) for q in sc.questions(s)
+            if types is None or q[2] in types]
     device = next(model.parameters()).device
     images = torch.from_numpy(sc.render_batch(scenes)).to(device)
     words = [sc.encode(q) for _, (q, _, _) in rows]

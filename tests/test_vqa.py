@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from rnncourse.data import scenes as sc
-from rnncourse.vqa import VQAModel, accuracy_by_type, answer, every_question, train_vqa
+from rnncourse.vqa import (VQAModel, accuracy_by_type, answer, every_question, predict,
+                           train_vqa)
 
 SCENES = sc.make_scenes(12, seed=5)
 
@@ -62,6 +63,17 @@ def test_accuracy_by_type_reports_each_type_and_all():
     acc = accuracy_by_type(model(), sc.make_scenes(60, seed=5))  # a few nearest questions
     assert set(acc) == {"colour", "count", "spatial", "nearest", "all"}
     assert all(0 <= v <= 1 for v in acc.values())
+
+
+def test_predict_can_ask_only_the_questions_of_some_types():
+    scenes = sc.make_scenes(60, seed=5)
+    found = predict(model(), scenes, types=("nearest",))
+    expected = [(i, q) for i, s in enumerate(scenes) for q, _, t in sc.questions(s) if t == "nearest"]
+    assert found["questions"] == [q for _, q in expected] and set(found["types"]) == {"nearest"}
+    assert list(found["scene_of"]) == [i for i, _ in expected]
+    every = predict(model(), scenes)
+    keep = every["types"] == "nearest"
+    np.testing.assert_array_equal(found["predicted"], every["predicted"][keep])
 
 
 def test_answer_returns_a_known_answer_and_its_probability():
