@@ -77,7 +77,7 @@ def test_save_refuses_a_record_off_the_schema(tmp_path):
 
 
 SCENE_MODELS = ["captioner_plain", "captioner_plain_crowded", "captioner_attention_crowded",
-                "captioner_attention_crowded_unregularised", "vqa_image", "vqa_image_scratch",
+                "captioner_attention_crowded_any_order", "vqa_image", "vqa_image_scratch",
                 "vqa_question_only"]
 
 
