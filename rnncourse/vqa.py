@@ -169,7 +169,8 @@ class VQAModel(nn.Module):
             return self.classifier(self.read_question(questions)[2])
         g = self.glimpses(images, questions, scene_of)
         n = g["nearest"]
-        return self.classifier(torch.cat([g["q"], g["v"], g["z"], g["r"], n["m"], n["near"]], dim=1))
+        inputs = [g["q"], g["v"], g["z"], g["r"], n["m"], n["near"]]
+        return self.classifier(torch.cat(inputs, dim=1))
 
 
 @torch.no_grad()

@@ -68,7 +68,8 @@ def test_accuracy_by_type_reports_each_type_and_all():
 def test_predict_can_ask_only_the_questions_of_some_types():
     scenes = sc.make_scenes(60, seed=5)
     found = predict(model(), scenes, types=("nearest",))
-    expected = [(i, q) for i, s in enumerate(scenes) for q, _, t in sc.questions(s) if t == "nearest"]
+    expected = [(i, q) for i, s in enumerate(scenes)
+                for q, _, t in sc.questions(s) if t == "nearest"]
     assert found["questions"] == [q for _, q in expected] and set(found["types"]) == {"nearest"}
     assert list(found["scene_of"]) == [i for i, _ in expected]
     every = predict(model(), scenes)
@@ -193,19 +194,22 @@ def test_the_named_kind_is_the_one_whose_word_the_question_holds():
     m = model()
     for kind in sc.SHAPES:
         words = torch.tensor([sc.encode(f"what is nearest to the {kind} ?")])
-        gamma = m.glimpses(torch.from_numpy(sc.render_batch(SCENES[:1])), words)["nearest"]["gamma"]
+        image = torch.from_numpy(sc.render_batch(SCENES[:1]))
+        gamma = m.glimpses(image, words)["nearest"]["gamma"]
         assert int(gamma.argmax()) == sc.SHAPES.index(kind) and gamma.max() > 0.9
 
 
 def test_anchor_distances_and_the_soft_choice_follow_the_formula(batch):
-    """P = sum_k gamma_k p_k, d_k = |p_k - P|^2, near = softmax_k(log(1 - gamma_k) - lambda d_k)."""
+    """P = sum_k gamma_k p_k, d_k = |p_k - P|^2,
+    near = softmax_k(log(1 - gamma_k) - lambda d_k)."""
     images, _ = batch
     m = model()
     n = m.glimpses(images, NEAREST)["nearest"]
     torch.testing.assert_close(n["P"], torch.einsum("nk,nkc->nc", n["gamma"], n["p_k"]))
     torch.testing.assert_close(n["d"], ((n["p_k"] - n["P"][:, None]) ** 2).sum(dim=2))
     lam = float(m.log_reach.detach().exp())
-    torch.testing.assert_close(n["near"], torch.softmax(torch.log(1 - n["gamma"]) - lam * n["d"], 1))
+    expected = torch.softmax(torch.log(1 - n["gamma"]) - lam * n["d"], dim=1)
+    torch.testing.assert_close(n["near"], expected)
 
 
 def hand_built_keys(m, where):
