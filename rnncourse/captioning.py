@@ -319,7 +319,8 @@ def attention_grounding(scenes: list, found: list) -> dict:
     the step that writes the shape word, and the share uniform attention would give it
     (the group's fraction of the cells). Also, over every generated word: the largest
     weight, and the entropy of the weights in nats (``log L`` when uniform). The shares are
-    nan when no caption names a group of its scene. ``found``: the captions (``Caption``, with attention) of ``scenes``, in order."""
+    nan when no caption names a group of its scene. ``found``: the captions (``Caption``,
+    with attention) of ``scenes``, in order."""
     share = {"colour_word": [], "shape_word": [], "uniform": []}
     peaks, entropies = [], []
     for scene, cap in zip(scenes, found):

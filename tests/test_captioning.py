@@ -155,7 +155,7 @@ def test_coverage_penalty_prefers_uniform_maps_when_words_are_fewer_than_cells(T
     asks for crisp maps (each word on its own cell scores worse than uniform maps)."""
     words = torch.tensor([[1] + [5] * (T - 1) + [2]])  # T real targets
     uniform = torch.full((1, T, L), 1 / L)
-    crisp = torch.eye(L)[:T][None]  # word t looks only at cell t: crisp, and every cell at most once
+    crisp = torch.eye(L)[:T][None]  # word t looks only at cell t: every cell at most once
     assert float(attention_coverage_penalty(uniform, words)) == pytest.approx(L * (1 - T / L) ** 2)
     assert float(attention_coverage_penalty(uniform, words)) < float(
         attention_coverage_penalty(crisp, words))
@@ -214,7 +214,8 @@ def test_reading_order_of_two_different_shapes_starts_with_the_left_one():
     left = sc.Shape("circle", "red", "small", 5.0, 20.0)
     right = sc.Shape("square", "blue", "small", 25.0, 8.0)
     for shapes in [(left, right), (right, left)]:
-        assert sc.reading_order_caption(sc.Scene(shapes, 32)) == "a red circle left of a blue square"
+        caption = sc.reading_order_caption(sc.Scene(shapes, 32))
+        assert caption == "a red circle left of a blue square"
 
 
 def test_an_unknown_caption_order_is_refused():
