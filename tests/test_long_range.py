@@ -37,7 +37,7 @@ def test_regressor_maps_batches_to_one_number_each(kind):
 def test_irnn_starts_at_the_identity_with_relu():
     rnn = SequenceRegressor("irnn", hidden_size=6).rnn
     torch.testing.assert_close(rnn.weight_hh_l0.detach(), torch.eye(6))
-    assert rnn.nonlinearity == "relu" and float(rnn.bias_hh_l0.abs().sum()) == 0.0
+    assert rnn.nonlinearity == "relu" and float(rnn.bias_hh_l0.detach().abs().sum()) == 0.0
 
 
 def test_orthogonal_initialisation_is_orthogonal():
