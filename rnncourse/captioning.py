@@ -17,7 +17,11 @@ log-probability is the sum of its words' log-probabilities, ``<END>`` included
 instead of one vector, the decoder looks at the CNN's spatial grid ``a_1..a_L`` and at
 each word computes weights ``alpha_t = softmax_l(w^T tanh(W_a a_l + W_ha h_{t-1}))``,
 the context ``z_t = sum_l alpha_tl a_l``, and feeds ``[x_t, z_t]`` to the LSTM. The
-weights are returned per word, to be drawn over the image.
+weights are returned per word, to be drawn over the image; ``attention_grounding``
+measures whether they fall on what the word names. They are crisp when the caption says
+where to look: trained on the caption that names the groups from left to right
+(``caption_order="left-to-right"``), not on one drawn in any order (notebook 11,
+``crowded_report``, ``crowded_study``).
 
 Both models expose ``encode`` / ``init_state`` / ``step``, so ``greedy``,
 ``beam_search`` and ``caption_log_prob`` work for either. Train and ship with
