@@ -23,6 +23,7 @@ from torch import nn
 from rnncourse.captioning import (TEST_SEED, SceneCNN, add_training_arguments, scene_loop,
                                   train_and_ship)
 from rnncourse.data import scenes as sc
+from rnncourse.data.seq_batching import pad
 from rnncourse.training import fit
 
 __all__ = ["VQAModel", "answer", "every_question", "train_vqa", "predict", "accuracy_by_type",
@@ -188,10 +189,7 @@ def every_question(scenes: list) -> tuple:
     questions ``(N, T)``, answer ids ``(N,)`` and types (list of N)."""
     rows = [(i, q) for i, s in enumerate(scenes) for q in sc.questions(s)]
     images = sc.render_batch(scenes)[[i for i, _ in rows]]
-    words = [sc.encode(q) for _, (q, _, _) in rows]
-    padded = np.full((len(words), max(map(len, words))), _PAD, dtype=np.int64)
-    for n, w in enumerate(words):
-        padded[n, :len(w)] = w
+    padded = pad([sc.encode(q) for _, (q, _, _) in rows], _PAD)[0].numpy()
     answers = np.array([sc.ANSWERS.index(a) for _, (_, a, _) in rows], dtype=np.int64)
     return images, padded, answers, [t for _, (_, _, t) in rows]
 
@@ -229,12 +227,10 @@ def train_vqa(model: VQAModel, steps: int, batch_size: int = 32, lr: float = 2e-
     def next_loss(step):
         index = rng.permutation(pool)[:batch_size]
         rows = [(k, *question) for k, i in enumerate(index) for question in asked[i]]
-        words = np.full((len(rows), max(len(w) for _, w, _, _ in rows)), _PAD, dtype=np.int64)
-        for n, (_, w, _, _) in enumerate(rows):
-            words[n, :len(w)] = w
+        words = pad([w for _, w, _, _ in rows], _PAD)[0]
         scene_of = torch.tensor([k for k, _, _, _ in rows], device=device)
         batch = images[torch.from_numpy(index).to(device)] if use_image else None
-        logits = model(batch, torch.from_numpy(words).to(device), scene_of)
+        logits = model(batch, words.to(device), scene_of)
         losses = F.cross_entropy(logits, torch.tensor([a for _, _, a, _ in rows], device=device),
                                  reduction="none")
         types = torch.tensor([t for _, _, _, t in rows], device=device)
@@ -255,17 +251,14 @@ def predict(model: VQAModel, scenes: list, batch_size: int = 512, types=None) ->
             if types is None or q[2] in types]
     device = next(model.parameters()).device
     images = torch.from_numpy(sc.render_batch(scenes)).to(device)
-    words = [sc.encode(q) for _, (q, _, _) in rows]
-    padded = np.full((len(words), max(map(len, words))), _PAD, dtype=np.int64)
-    for n, w in enumerate(words):
-        padded[n, :len(w)] = w
+    padded = pad([sc.encode(q) for _, (q, _, _) in rows], _PAD)[0]
     scene_of = np.array([i for i, _ in rows])
     model.eval()
     predicted = []
     for start in range(0, len(rows), batch_size):
         part = scene_of[start:start + batch_size]
         first, last = part[0], part[-1] + 1  # questions come scene by scene
-        words = torch.from_numpy(padded[start:start + batch_size]).to(device)
+        words = padded[start:start + batch_size].to(device)
         logits = model(images[first:last], words, torch.from_numpy(part - first).to(device))
         predicted.append(logits.argmax(1).cpu().numpy())
     return dict(predicted=np.concatenate(predicted),

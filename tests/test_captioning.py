@@ -7,6 +7,7 @@ from rnncourse.captioning import (AttentionCaptioner, Caption, Captioner, SceneC
                                   beam_search, caption_log_prob, crowded_report,
                                   evaluate_captions, greedy, train_captioner)
 from rnncourse.data import scenes as sc
+from rnncourse.data.seq_batching import pad
 
 SCENES = sc.make_scenes(8, seed=3)
 V = len(sc.WORDS)
@@ -228,8 +229,9 @@ def test_crowded_report_costs_the_reading_order_caption():
     m = model(AttentionCaptioner, image_size=48, embed_dim=8, attention=8, hidden_size=16,
               channels=4)
     report = crowded_report(m, scenes)
-    words = torch.tensor(sc._pad([sc.encode(sc.reading_order_caption(s), True, True)
-                                  for s in scenes]))
+    assert repr(crowded_report(m, scenes, greedy(m, sc.render_batch(scenes)))) == repr(report)
+    words, _ = pad([sc.encode(sc.reading_order_caption(s), True, True) for s in scenes],
+                   sc.VOCAB.stoi[sc.PAD])
     with torch.no_grad():
         logits, _ = m(torch.from_numpy(sc.render_batch(scenes)), words[:, :-1])
     want = torch.nn.functional.cross_entropy(logits.flatten(0, 1), words[:, 1:].flatten(),

@@ -31,6 +31,7 @@ from itertools import permutations
 
 import numpy as np
 
+from rnncourse.data.seq_batching import pad
 from rnncourse.data.vocab import Vocab
 
 __all__ = [
@@ -209,6 +210,11 @@ def _group_phrase(colour: str, shape: str, count: int) -> str:
     return f"a {colour} {shape}" if count == 1 else f"{NUMBERS[count]} {colour} {shape}s"
 
 
+def _listing(parts) -> str:
+    """Group phrases as one caption: "A", "A and B", "A , B and C", ..."""
+    return parts[0] if len(parts) == 1 else " , ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def captions(scene: Scene) -> list:
     """Every valid caption of ``scene`` (sorted, without ``<END>``)."""
     shapes = scene.shapes
@@ -222,11 +228,7 @@ def captions(scene: Scene) -> list:
         return sorted([f"{a.phrase()} {rel} {b.phrase()}",
                        f"{b.phrase()} {RELATIONS[rel]} {a.phrase()}"])
     parts = [_group_phrase(c, s, k) for (c, s), k in groups.items()]
-    found = set()
-    for order in permutations(parts):
-        found.add(order[0] if len(order) == 1 else
-                  " , ".join(order[:-1]) + " and " + order[-1])
-    return sorted(found)
+    return sorted({_listing(order) for order in permutations(parts)})
 
 
 def reading_order_caption(scene: Scene) -> str:
@@ -240,8 +242,7 @@ def reading_order_caption(scene: Scene) -> str:
     if len(shapes) == 2 and len(groups) == 2:
         a, b = shapes
         return f"{a.phrase()} {_relation(a, b)} {b.phrase()}"
-    parts = [_group_phrase(c, s, k) for (c, s), k in groups.items()]
-    return parts[0] if len(parts) == 1 else " , ".join(parts[:-1]) + " and " + parts[-1]
+    return _listing([_group_phrase(c, s, k) for (c, s), k in groups.items()])
 
 
 CAPTION_ORDERS = ("random", "left-to-right")
@@ -336,10 +337,7 @@ def word_overlap(candidate: str, references: list) -> float:
 
 
 def _pad(rows: list) -> np.ndarray:
-    out = np.full((len(rows), max(map(len, rows))), VOCAB.stoi[PAD], dtype=np.int64)
-    for i, row in enumerate(rows):
-        out[i, :len(row)] = row
-    return out
+    return pad(rows, VOCAB.stoi[PAD])[0].numpy()  # (N, T) int64
 
 
 def caption_tokens(scenes: list, rng: np.random.Generator, order: str = "random") -> np.ndarray:
