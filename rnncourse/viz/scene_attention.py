@@ -90,8 +90,7 @@ class SceneAttentionExplorer:
 
     def new_scene(self, seed: int) -> str:
         """Caption a new scene drawn with ``seed``; returns the caption."""
-        scene = sc.make_scenes(1, seed, self.shapes["image_size"], self.shapes["max_shapes"],
-                               self.shapes["min_shapes"])[0]
+        scene = sc.make_scenes(1, seed, **self.shapes)[0]
         self.label = f"new scene, seed {seed}"
         return self._caption(scene)
 
